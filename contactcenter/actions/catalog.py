@@ -1,0 +1,107 @@
+"""Brands, teams, queues and channel accounts: validation and creation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+
+from contactcenter import constants
+from contactcenter.api.schemas import ChannelAccountIn, QueueIn
+from contactcenter.channels.registry import get_channel
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import Brand, ChannelAccount, Queue, Team
+from contactcenter.store import catalog
+
+_TELEGRAM_SECRET = re.compile(rf"^[A-Za-z0-9_-]{{1,{constants.TELEGRAM_SECRET_MAX}}}$")
+
+
+def _conflict(what: str, name: str) -> ApiError:
+    return ApiError(
+        ErrorCode.CONFLICT, f"A {what} named {name!r} exists already; choose another name."
+    )
+
+
+async def do_create_brand(conn: asyncpg.Connection, name: str) -> Brand:
+    try:
+        return await catalog.insert_brand(conn, name)
+    except asyncpg.UniqueViolationError:
+        raise _conflict("brand", name) from None
+
+
+async def do_create_team(conn: asyncpg.Connection, name: str) -> Team:
+    try:
+        return await catalog.insert_team(conn, name)
+    except asyncpg.UniqueViolationError:
+        raise _conflict("team", name) from None
+
+
+async def check_brand(conn: asyncpg.Connection, brand_id: Any) -> Brand:
+    brand = await catalog.get_brand(conn, brand_id)
+    if brand is None:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"brand_id {brand_id} does not exist; POST /api/v1/brands first.",
+        )
+    return brand
+
+
+async def check_queue(conn: asyncpg.Connection, queue_id: Any, brand_id: Any) -> Queue:
+    queue = await catalog.get_queue(conn, queue_id)
+    if queue is None or queue.brand_id != brand_id:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"queue_id {queue_id} is not a queue of brand {brand_id}; POST /api/v1/queues first.",
+        )
+    return queue
+
+
+async def check_team(conn: asyncpg.Connection, team_id: Any) -> None:
+    if team_id is not None and await catalog.get_team(conn, team_id) is None:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, f"team_id {team_id} does not exist.")
+
+
+async def do_create_queue(conn: asyncpg.Connection, body: QueueIn) -> Queue:
+    await check_brand(conn, body.brand_id)
+    await check_team(conn, body.team_id)
+    for step in body.overflow:
+        if step.queue_id is not None:
+            await check_queue(conn, step.queue_id, body.brand_id)
+    fields = body.model_dump(mode="json", exclude={"sla_policy_id"})
+    fields["brand_id"], fields["team_id"] = body.brand_id, body.team_id
+    fields["overflow"] = [s.model_dump(mode="json", exclude_none=True) for s in body.overflow]
+    try:
+        return await catalog.insert_queue(conn, fields)
+    except asyncpg.UniqueViolationError:
+        raise _conflict("queue", body.name) from None
+
+
+def check_credentials(channel: str, credentials: dict[str, str]) -> None:
+    """Every credential the channel needs is present and well-formed."""
+    receiver = get_channel(channel)
+    missing = [k for k in receiver.required_credentials if not credentials.get(k)]
+    if missing:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"credentials for {channel} lack {', '.join(missing)}; "
+            f"a {channel} account needs {', '.join(receiver.required_credentials)}.",
+        )
+    if channel == "telegram" and not _TELEGRAM_SECRET.match(credentials["secret_token"]):
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            "credentials.secret_token must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(Telegram's rule for setWebhook).",
+        )
+
+
+async def do_create_account(conn: asyncpg.Connection, body: ChannelAccountIn) -> ChannelAccount:
+    check_credentials(body.channel, body.credentials)
+    await check_brand(conn, body.brand_id)
+    await check_queue(conn, body.queue_id, body.brand_id)
+    try:
+        return await catalog.insert_account(
+            conn, body.brand_id, body.channel, body.name, body.queue_id, body.credentials
+        )
+    except asyncpg.UniqueViolationError:
+        raise _conflict(f"{body.channel} account", body.name) from None

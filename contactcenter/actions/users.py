@@ -1,0 +1,71 @@
+"""Users: creation with a first API token, and changes."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from contactcenter.actions.catalog import check_team
+from contactcenter.api.schemas import UserIn, UserPatch
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import User
+from contactcenter.security import hash_token, new_token
+from contactcenter.store import users as store
+
+
+async def do_create_user(conn: asyncpg.Connection, body: UserIn) -> tuple[User, str]:
+    """Create a user and a token in one transaction; return the user and the plain token."""
+    await check_team(conn, body.team_id)
+    await _check_supervisor(conn, body.supervisor_id)
+    async with conn.transaction():
+        try:
+            user = await store.insert_user(
+                conn,
+                email=body.email,
+                name=body.name,
+                role=body.role.value,
+                timezone=body.timezone,
+                language=body.language,
+                team_id=body.team_id,
+                supervisor_id=body.supervisor_id,
+            )
+        except asyncpg.UniqueViolationError:
+            raise ApiError(
+                ErrorCode.CONFLICT, f"A user with e-mail {body.email!r} exists already."
+            ) from None
+        token = await do_issue_token(conn, user, "created with user")
+    return user, token
+
+
+async def do_issue_token(conn: asyncpg.Connection, user: User, label: str) -> str:
+    token = new_token()
+    await store.insert_token(conn, user.id, hash_token(token), label)
+    return token
+
+
+async def do_update_user(conn: asyncpg.Connection, user_id: UUID, body: UserPatch) -> User:
+    changes = body.model_dump(exclude_unset=True)
+    if "team_id" in changes:
+        await check_team(conn, body.team_id)
+    if "supervisor_id" in changes:
+        await _check_supervisor(conn, body.supervisor_id)
+        if body.supervisor_id == user_id:
+            raise ApiError(ErrorCode.VALIDATION_FAILED, "A user cannot be their own supervisor.")
+    if "role" in changes and body.role is not None:
+        changes["role"] = body.role.value
+    user = await store.update_user(conn, user_id, changes)
+    if user is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No user with id {user_id}.")
+    return user
+
+
+async def _check_supervisor(conn: asyncpg.Connection, supervisor_id: UUID | None) -> None:
+    if supervisor_id is None:
+        return
+    supervisor = await store.get_user(conn, supervisor_id)
+    if supervisor is None or supervisor.role == "agent":
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"supervisor_id {supervisor_id} is not a user with the supervisor or admin role.",
+        )

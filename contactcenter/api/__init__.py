@@ -1,0 +1,1 @@
+"""HTTP surface: the route table (routes.py), middleware, and one module per resource."""

@@ -1,0 +1,119 @@
+"""Handlers for tickets and their messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from contactcenter import keys, live
+from contactcenter.actions import tickets as actions
+from contactcenter.api.http import (
+    decode_cursor,
+    encode_cursor,
+    json_response,
+    parse_body,
+    parse_query,
+    path_int,
+)
+from contactcenter.api.schemas import (
+    AttachmentOut,
+    MessageOut,
+    PageQuery,
+    SenderOut,
+    TicketListQuery,
+    TicketOut,
+    TicketPatch,
+)
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import Message
+from contactcenter.store import db
+from contactcenter.store import tickets as store
+
+
+def _bad_cursor() -> ApiError:
+    return ApiError(ErrorCode.INVALID_CURSOR, "The cursor is not one this API issued.")
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    query = parse_query(request, TicketListQuery)
+    cursor = decode_cursor(query.cursor)
+    if cursor is not None and not (len(cursor) == 1 and isinstance(cursor[0], int)):
+        raise _bad_cursor()
+    filters = store.TicketFilter(
+        statuses=query.status.split(",") if query.status else None,
+        queue_id=query.queue_id,
+        assignee_id=query.assignee_id,
+        channel=query.channel,
+        brand_id=query.brand_id,
+    )
+    async with db.connection(request.app[keys.POOL]) as conn:
+        rows = await store.list_tickets(
+            conn, filters, request[keys.USER], cursor[0] if cursor else None, query.limit
+        )
+    items = [TicketOut.model_validate(t).model_dump(mode="json") for t in rows]
+    more = encode_cursor([rows[-1].id]) if len(rows) == query.limit else None
+    return json_response({"items": items, "next_cursor": more})
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    async with db.connection(request.app[keys.POOL]) as conn:
+        ticket = await actions.check_ticket(conn, request[keys.USER], ticket_id)
+    return json_response(TicketOut.model_validate(ticket))
+
+
+async def update_ticket(request: web.Request) -> web.Response:
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    patch = await parse_body(request, TicketPatch)
+    user = request[keys.USER]
+    async with db.connection(request.app[keys.POOL]) as conn:
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+        events = await actions.do_update_ticket(conn, user, ticket, patch)
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+    if events:
+        await live.publish_quietly(request.app[keys.REDIS], events)
+    return json_response(TicketOut.model_validate(ticket))
+
+
+def message_out(m: Message) -> MessageOut:
+    return MessageOut(
+        id=m.id,
+        ticket_id=m.ticket_id,
+        direction=m.direction,
+        kind=m.kind,
+        text=m.text,
+        attachments=[
+            AttachmentOut(
+                kind=a["kind"], url=a.get("url"), mime_type=a.get("mime_type"), name=a.get("name")
+            )
+            for a in m.attachments
+        ],
+        sender=SenderOut(kind=m.sender_kind, id=m.sender_id, name=m.sender_name),
+        platform_message_id=m.platform_message_id,
+        reply_to_platform_id=m.reply_to_platform_id,
+        sent_at=m.sent_at,
+        received_at=m.received_at,
+        delivery_status=m.delivery_status,
+        delivery_error=m.delivery_error,
+    )
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    query = parse_query(request, PageQuery)
+    cursor = decode_cursor(query.cursor)
+    try:
+        after = (datetime.fromisoformat(cursor[0]), int(cursor[1])) if cursor else None
+    except (IndexError, TypeError, ValueError):
+        raise _bad_cursor() from None
+    async with db.connection(request.app[keys.POOL]) as conn:
+        await actions.check_ticket(conn, request[keys.USER], ticket_id)
+        rows = await store.list_messages(conn, ticket_id, after, query.limit)
+    items = [message_out(m).model_dump(mode="json") for m in rows]
+    more = (
+        encode_cursor([rows[-1].sent_at.isoformat(), rows[-1].id])
+        if len(rows) == query.limit
+        else None
+    )
+    return json_response({"items": items, "next_cursor": more})

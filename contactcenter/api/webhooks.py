@@ -1,0 +1,72 @@
+"""`GET|POST /webhooks/{channel}/{account_id}`: the platforms' way in.
+
+POST: find the account → read the body (413 past the limit) → verify the signature on the raw
+bytes → parse into the common model → store in a group commit → 200 only after COMMIT.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from aiohttp import web
+
+from contactcenter import keys, logs
+from contactcenter.actions.ingest import IngestUnit
+from contactcenter.api.http import json_response
+from contactcenter.channels.base import Channel
+from contactcenter.channels.registry import get_channel
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import ChannelAccount
+
+log = logs.get_logger(__name__)
+
+
+async def _account(request: web.Request) -> tuple[Channel, ChannelAccount]:
+    channel = get_channel(request.match_info["channel"])
+    raw_id = request.match_info["account_id"]
+    try:
+        account_id = UUID(raw_id)
+    except ValueError:
+        account_id = None
+    account = await request.app[keys.ACCOUNTS].get(account_id) if account_id else None
+    if account is None or account.channel != channel.name or account.disabled_at is not None:
+        raise ApiError(
+            ErrorCode.UNKNOWN_ACCOUNT,
+            f"No active {channel.name} channel account {raw_id!r}. Use the webhook_url that "
+            "POST /api/v1/channel-accounts returned.",
+        )
+    logs.bind(channel=channel.name, account_id=str(account.id))
+    return channel, account
+
+
+async def handshake(request: web.Request) -> web.Response:
+    channel, account = await _account(request)
+    body = channel.handshake(account, request.query)
+    log.info("webhook.handshake_ok")
+    return web.Response(text=body, content_type="text/plain")
+
+
+async def receive(request: web.Request) -> web.Response:
+    channel, account = await _account(request)
+    body = await request.read()
+    channel.verify(account, request.headers, body)
+    batch = channel.parse(account, body)
+    outcome = await request.app[keys.COMMITTER].submit(IngestUnit(account, batch))
+    if batch.ignored:
+        log.info("webhook.ignored_events", kinds=sorted(set(batch.ignored)))
+    log.debug(
+        "webhook.stored",
+        stored=outcome.stored,
+        duplicates=outcome.duplicates,
+        receipts=outcome.receipts,
+        echoes=batch.echoes,
+        tickets=outcome.ticket_ids,
+    )
+    return json_response(
+        {
+            "stored": outcome.stored,
+            "duplicates": outcome.duplicates,
+            "statuses": outcome.receipts,
+            "ignored": len(batch.ignored) + batch.echoes,
+        }
+    )

@@ -1,0 +1,67 @@
+"""The web application: `create_app(settings)`; resources live in `cleanup_ctx`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import partial
+
+from aiohttp import web
+from arq import create_pool
+from arq.connections import RedisSettings
+
+from contactcenter import constants, keys, live
+from contactcenter.actions.group_commit import GroupCommitter
+from contactcenter.api.accounts_cache import AccountCache
+from contactcenter.api.middleware import middleware
+from contactcenter.api.routes import setup_routes
+from contactcenter.settings import Settings, require
+from contactcenter.store import db
+
+
+def redis_settings(url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 2
+    settings.conn_retries = 2
+    return settings
+
+
+async def _postgres(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    pool = await db.create_pool(
+        require(settings.database_url, "CC_DATABASE_URL"), settings.db_pool_max
+    )
+    app[keys.POOL] = pool
+    app[keys.ACCOUNTS] = AccountCache(pool, settings.account_cache_s)
+    yield
+    await pool.close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    url = require(app[keys.SETTINGS].redis_url, "CC_REDIS_URL")
+    redis = await create_pool(redis_settings(url), default_queue_name=constants.ARQ_QUEUE)
+    app[keys.REDIS] = redis
+    yield
+    await redis.aclose()
+
+
+async def _committer(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    committer = GroupCommitter(
+        app[keys.POOL],
+        reopen_window_s=settings.reopen_window_s,
+        max_batch=settings.ingest_max_batch,
+        flushers=settings.ingest_flushers,
+        after_commit=partial(live.announce, app[keys.REDIS]),
+    )
+    app[keys.COMMITTER] = committer
+    yield
+    await committer.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[middleware], client_max_size=settings.max_body_bytes)
+    app[keys.SETTINGS] = settings
+    # Cleanup runs in reverse: the committer drains before Redis and the pool close.
+    app.cleanup_ctx.extend([_postgres, _redis, _committer])
+    setup_routes(app)
+    return app

@@ -1,0 +1,114 @@
+"""The common inbound model every platform is normalised into, and the `Channel` protocol.
+
+A receiver verifies the raw bytes first, then parses them into an `InboundBatch`: messages to
+store, delivery receipts to apply, and the event types it saw but deliberately ignored.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import ChannelAccount
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    kind: str  # image, video, audio, voice, document, sticker
+    platform_media_id: str
+    mime_type: str | None = None
+    name: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One customer message, whatever platform it came from."""
+
+    platform_message_id: str
+    conversation_id: str  # where replies go: WhatsApp wa_id, Telegram chat id
+    sender_id: str  # the platform's stable id for the customer
+    sender_name: str
+    sent_at: datetime
+    kind: str = "text"
+    text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    reply_to: str | None = None
+    sender_username: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """The platform's report on one of our outbound messages."""
+
+    platform_message_id: str
+    status: str  # sent, delivered, read, failed
+    at: datetime
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class InboundBatch:
+    messages: list[InboundMessage] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # event types seen and skipped (logged)
+    echoes: int = 0  # our own outbound messages reflected back, dropped
+
+
+class Channel(Protocol):
+    """What every platform module provides. All methods are pure: no I/O."""
+
+    name: str
+    required_credentials: tuple[str, ...]
+
+    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
+        """Answer the platform's GET verification; return the body to send, or raise ApiError."""
+        ...
+
+    def verify(self, account: ChannelAccount, headers: Mapping[str, str], body: bytes) -> None:
+        """Check the signature or secret over the raw body; raise ApiError(BAD_SIGNATURE)."""
+        ...
+
+    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
+        """Turn a verified body into the common model; raise ApiError(INVALID_JSON) if malformed."""
+        ...
+
+
+def bad_signature(message: str) -> ApiError:
+    return ApiError(ErrorCode.BAD_SIGNATURE, message)
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def malformed(channel: str, exc: ValidationError | ValueError) -> ApiError:
+    """A 400 that says where the body went wrong, without echoing its content."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_input=False)
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else "body"
+        reason = errors[0]["msg"] if errors else "invalid"
+        return ApiError(
+            ErrorCode.INVALID_JSON,
+            f"The {channel} payload is malformed at `{where}`: {reason}. "
+            "Send the JSON exactly as the platform documents it.",
+        )
+    return ApiError(ErrorCode.INVALID_JSON, f"The {channel} payload is not valid JSON.")
+
+
+def from_unix(seconds: int | float | str) -> datetime:
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def clean_text(text: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; platforms occasionally send it. Drop it, keep the rest."""
+    if text is None:
+        return None
+    return text.replace("\x00", "") if "\x00" in text else text

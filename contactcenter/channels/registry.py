@@ -1,0 +1,23 @@
+"""Channel name (the `{channel}` in webhook URLs) → its receiver."""
+
+from __future__ import annotations
+
+from contactcenter.channels.base import Channel
+from contactcenter.channels.telegram import Telegram
+from contactcenter.channels.whatsapp import WhatsApp
+from contactcenter.errors import ApiError, ErrorCode
+
+CHANNELS: dict[str, Channel] = {c.name: c for c in (WhatsApp(), Telegram())}
+
+# Channel kind decides which capacity a ticket uses (routing): voice, chat, social or email.
+KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat"}
+
+
+def get_channel(name: str) -> Channel:
+    try:
+        return CHANNELS[name]
+    except KeyError:
+        known = ", ".join(sorted(CHANNELS))
+        raise ApiError(
+            ErrorCode.UNKNOWN_CHANNEL, f"Unknown channel {name!r}. Supported channels: {known}."
+        ) from None

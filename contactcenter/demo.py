@@ -1,0 +1,80 @@
+"""Load `config/demo.toml`: a brand, teams, queues, a WhatsApp and a Telegram account, users."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contactcenter.security import hash_token
+from contactcenter.store.queries import q
+
+DEMO_FILE = Path(__file__).resolve().parents[1] / "config" / "demo.toml"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    role: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Demo:
+    brand_id: UUID
+    accounts: list[dict[str, Any]]
+    users: list[DemoUser]
+
+
+def read(path: Path = DEMO_FILE) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+async def load(conn: asyncpg.Connection, path: Path = DEMO_FILE) -> Demo:
+    """Insert what is missing, in one transaction; return what `dev` prints."""
+    data = read(path)
+    brand_id = UUID(data["brand"]["id"])
+    async with conn.transaction():
+        await conn.execute(q("demo.upsert_brand"), brand_id, data["brand"]["name"])
+        teams = {t["name"]: UUID(t["id"]) for t in data.get("teams", [])}
+        for name, team_id in teams.items():
+            await conn.execute(q("demo.upsert_team"), team_id, name)
+        queues = {qd["name"]: UUID(qd["id"]) for qd in data["queues"]}
+        for qd in data["queues"]:
+            await conn.execute(
+                q("demo.upsert_queue"),
+                UUID(qd["id"]),
+                brand_id,
+                qd["name"],
+                teams.get(qd.get("team", "")),
+                qd.get("required_skills", {}),
+            )
+        for acc in data["channel_accounts"]:
+            await conn.execute(
+                q("demo.upsert_account"),
+                UUID(acc["id"]),
+                brand_id,
+                acc["channel"],
+                acc["name"],
+                queues[acc["queue"]],
+                acc["credentials"],
+            )
+        users = []
+        for u in data["users"]:
+            user_id = await conn.fetchval(
+                q("demo.upsert_user"),
+                u["email"],
+                u["name"],
+                u["role"],
+                u.get("timezone", "UTC"),
+                u.get("language", "en"),
+                teams.get(u.get("team", "")),
+            )
+            await conn.execute(q("demo.upsert_token"), user_id, hash_token(u["token"]))
+            users.append(DemoUser(u["email"], u["role"], u["token"]))
+    return Demo(brand_id, data["channel_accounts"], users)

@@ -1,0 +1,63 @@
+"""Configuration from `CC_*` environment variables (and an optional `.env` file).
+
+No secret has a default: database and Redis URLs may carry passwords, so they are required by
+every command that needs them, except `contactcenter dev`, which starts embedded servers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a web or worker process reads at start."""
+
+    model_config = SettingsConfigDict(env_prefix="CC_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="PostgreSQL URL, e.g. postgresql://cc:secret@db:5432/cc"
+    )
+    redis_url: str | None = Field(default=None, description="Redis URL, e.g. redis://redis:6379/0")
+    host: str = Field(default="127.0.0.1", description="address `serve` binds to")
+    port: int = Field(default=8080, description="port `serve` binds to")
+    public_url: str = Field(
+        default="http://localhost:8080",
+        description="how platforms reach this server; used to print webhook URLs",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        description="largest webhook/API body accepted; Meta sends up to 3 MB",
+    )
+    reopen_window_s: int = Field(
+        default=72 * 3600,
+        description="a message this long after a ticket was solved reopens it; later, a new ticket",
+    )
+    db_pool_max: int = Field(default=10, description="PostgreSQL connections per process")
+    ingest_max_batch: int = Field(
+        default=128, description="most webhook requests committed in one group transaction"
+    )
+    ingest_flushers: int = Field(
+        default=3, description="group-commit transactions that may run at once per web process"
+    )
+    account_cache_s: float = Field(
+        default=5.0, description="how long a web process trusts its copy of a channel account"
+    )
+    data_dir: Path = Field(
+        default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
+    )
+
+
+def require(value: str | None, name: str) -> str:
+    """Return a required URL setting or exit with a message naming the variable to set."""
+    if not value:
+        raise SystemExit(
+            f"{name} is not set. Set it to your server's URL, or run `contactcenter dev`, "
+            "which starts an embedded PostgreSQL and Redis."
+        )
+    return value

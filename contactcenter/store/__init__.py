@@ -1,0 +1,1 @@
+"""Typed async functions over named SQL in `sql/queries/`. asyncpg records never leave here."""

@@ -1,0 +1,102 @@
+"""Tickets, their messages and their event history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contactcenter.models import ContactRef, Message, Ticket, User
+from contactcenter.store.queries import q
+
+_LIST = q("tickets.list_tickets")
+_GET = q("tickets.get_ticket")
+_LOCK = q("tickets.lock_ticket")
+_UPDATE = q("tickets.update_ticket")
+_EVENT = q("tickets.insert_event")
+_EVENTS = q("tickets.list_events")
+_MESSAGES = q("messages.list_messages")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    statuses: list[str] | None = None
+    queue_id: UUID | None = None
+    assignee_id: UUID | None = None
+    channel: str | None = None
+    brand_id: UUID | None = None
+
+
+def _ticket(row: asyncpg.Record) -> Ticket:
+    data = dict(row)
+    data["contact"] = ContactRef(id=data.pop("contact_id"), name=data.pop("contact_name"))
+    return Ticket.model_validate(data)
+
+
+async def list_tickets(
+    conn: asyncpg.Connection, f: TicketFilter, viewer: User, before_id: int | None, limit: int
+) -> list[Ticket]:
+    restricted = viewer.role == "agent"
+    rows = await conn.fetch(
+        _LIST,
+        f.statuses,
+        f.queue_id,
+        f.assignee_id,
+        f.channel,
+        f.brand_id,
+        before_id,
+        restricted,
+        viewer.team_id,
+        viewer.id,
+        limit,
+    )
+    return [_ticket(r) for r in rows]
+
+
+async def get_ticket(conn: asyncpg.Connection, ticket_id: int) -> Ticket | None:
+    row = await conn.fetchrow(_GET, ticket_id)
+    return _ticket(row) if row else None
+
+
+async def lock_ticket(conn: asyncpg.Connection, ticket_id: int) -> dict[str, Any] | None:
+    """Row-lock a ticket for an update in the caller's transaction; its mutable fields."""
+    row = await conn.fetchrow(_LOCK, ticket_id)
+    return dict(row) if row else None
+
+
+async def update_ticket(conn: asyncpg.Connection, ticket_id: int, fields: dict[str, Any]) -> None:
+    await conn.execute(
+        _UPDATE,
+        ticket_id,
+        fields["status"],
+        fields["priority"],
+        fields["queue_id"],
+        fields["assignee_id"],
+        fields["tags"],
+    )
+
+
+async def insert_event(
+    conn: asyncpg.Connection,
+    brand_id: UUID,
+    kind: str,
+    ticket_id: int | None,
+    actor_id: UUID | None,
+    data: dict[str, Any],
+) -> None:
+    await conn.execute(_EVENT, brand_id, kind, ticket_id, actor_id, data)
+
+
+async def list_events(conn: asyncpg.Connection, ticket_id: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(_EVENTS, ticket_id)]
+
+
+async def list_messages(
+    conn: asyncpg.Connection, ticket_id: int, after: tuple[datetime, int] | None, limit: int
+) -> list[Message]:
+    at, last = after or (None, None)
+    rows = await conn.fetch(_MESSAGES, ticket_id, at, last, limit)
+    return [Message.model_validate(dict(r)) for r in rows]

@@ -1,0 +1,46 @@
+-- name: list_tickets
+-- Newest first. $6 is the cursor (the last id seen). Agents ($7 = true) see tickets of queues
+-- without a team, of their team ($8), and tickets assigned to them ($9).
+SELECT t.id, t.brand_id, t.channel, t.channel_account_id, t.queue_id, q.team_id, t.assignee_id,
+       t.contact_id, c.name AS contact_name, t.status, t.priority, t.tags, t.created_at,
+       t.updated_at, t.last_message_at, t.solved_at
+FROM tickets t
+JOIN queues q ON q.id = t.queue_id
+JOIN contacts c ON c.id = t.contact_id
+WHERE ($1::text[] IS NULL OR t.status = ANY($1))
+  AND ($2::uuid IS NULL OR t.queue_id = $2)
+  AND ($3::uuid IS NULL OR t.assignee_id = $3)
+  AND ($4::text IS NULL OR t.channel = $4)
+  AND ($5::uuid IS NULL OR t.brand_id = $5)
+  AND ($6::bigint IS NULL OR t.id < $6)
+  AND (NOT $7 OR q.team_id IS NULL OR q.team_id = $8::uuid OR t.assignee_id = $9::uuid)
+ORDER BY t.id DESC
+LIMIT $10;
+
+-- name: get_ticket
+SELECT t.id, t.brand_id, t.channel, t.channel_account_id, t.queue_id, q.team_id, t.assignee_id,
+       t.contact_id, c.name AS contact_name, t.status, t.priority, t.tags, t.created_at,
+       t.updated_at, t.last_message_at, t.solved_at
+FROM tickets t
+JOIN queues q ON q.id = t.queue_id
+JOIN contacts c ON c.id = t.contact_id
+WHERE t.id = $1;
+
+-- name: lock_ticket
+SELECT id, status, priority, queue_id, assignee_id, tags FROM tickets WHERE id = $1 FOR UPDATE;
+
+-- name: update_ticket
+UPDATE tickets SET
+    status = $2, priority = $3, queue_id = $4, assignee_id = $5, tags = $6,
+    solved_at = CASE WHEN $2 = 'solved' AND status <> 'solved' THEN now()
+                     WHEN $2 IN ('solved', 'closed') THEN solved_at ELSE NULL END,
+    closed_at = CASE WHEN $2 = 'closed' AND status <> 'closed' THEN now() ELSE closed_at END,
+    updated_at = now()
+WHERE id = $1;
+
+-- name: insert_event
+INSERT INTO events (brand_id, kind, ticket_id, actor_user_id, data) VALUES ($1, $2, $3, $4, $5);
+
+-- name: list_events
+SELECT id, kind, ticket_id, message_id, actor_user_id, data, created_at
+FROM events WHERE ticket_id = $1 ORDER BY id;

@@ -1,0 +1,45 @@
+"""arq WorkerSettings built from contactcenter Settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import func
+from arq.worker import Worker
+
+from contactcenter import constants, logs
+from contactcenter.app import redis_settings
+from contactcenter.settings import Settings, require
+from contactcenter.store import db
+from workers import jobs
+
+
+def create_worker(settings: Settings, **overrides: Any) -> Worker:
+    """An arq Worker with our jobs and a PostgreSQL pool in its context."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["pool"] = await db.create_pool(require(settings.database_url, "CC_DATABASE_URL"), 5)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if "pool" in ctx:
+            await ctx["pool"].close()
+
+    async def on_job_start(ctx: dict[str, Any]) -> None:
+        logs.clear()
+        logs.bind(job_id=ctx.get("job_id"))
+
+    options: dict[str, Any] = {
+        # keep_result=0: a finished route job leaves no result key behind, so the next trigger
+        # for the same queue can enqueue `route:{queue_id}` again straight away.
+        "functions": [func(jobs.route_queue, name="route_queue", keep_result=0, max_tries=5)],
+        "redis_settings": redis_settings(require(settings.redis_url, "CC_REDIS_URL")),
+        "queue_name": constants.ARQ_QUEUE,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "on_job_start": on_job_start,
+        "handle_signals": False,
+        "poll_delay": 0.05,
+    }
+    options.update(overrides)
+    return Worker(**options)

@@ -93,7 +93,13 @@ def malformed(channel: str, exc: ValidationError | ValueError) -> ApiError:
     """A 400 that says where the body went wrong, without echoing its content."""
     if isinstance(exc, ValidationError):
         errors = exc.errors(include_input=False)
-        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else "body"
+        if errors and errors[0]["type"] == "json_invalid":
+            return ApiError(
+                ErrorCode.INVALID_JSON,
+                f"The {channel} payload is not valid JSON: {errors[0]['msg']}.",
+            )
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        where = where or "body"
         reason = errors[0]["msg"] if errors else "invalid"
         return ApiError(
             ErrorCode.INVALID_JSON,

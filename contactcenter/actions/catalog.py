@@ -9,7 +9,7 @@ import asyncpg
 
 from contactcenter import constants
 from contactcenter.api.schemas import ChannelAccountIn, QueueIn
-from contactcenter.channels.registry import get_channel
+from contactcenter.channels.registry import CHANNELS
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Brand, ChannelAccount, Queue, Team
 from contactcenter.store import catalog
@@ -79,7 +79,12 @@ async def do_create_queue(conn: asyncpg.Connection, body: QueueIn) -> Queue:
 
 def check_credentials(channel: str, credentials: dict[str, str]) -> None:
     """Every credential the channel needs is present and well-formed."""
-    receiver = get_channel(channel)
+    if channel not in CHANNELS:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"Unknown channel {channel!r}. Supported channels: {', '.join(sorted(CHANNELS))}.",
+        )
+    receiver = CHANNELS[channel]
     missing = [k for k in receiver.required_credentials if not credentials.get(k)]
     if missing:
         raise ApiError(

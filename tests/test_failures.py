@@ -1,0 +1,85 @@
+"""When PostgreSQL or Redis goes away: 503 (the platform retries) or ingest carries on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from contactcenter.app import create_app
+from contactcenter.settings import Settings
+from tests.helpers import counts, fixture, post_whatsapp, wa_hook, wa_text
+from tests.tcpproxy import Proxy
+from tests.world import World
+
+
+def _proxy_for_postgres(url: str) -> tuple[Proxy, str]:
+    parts = urlsplit(url)
+    socket_dir = parse_qs(parts.query).get("host", [None])[0]
+    if socket_dir:
+        proxy = Proxy(None, None, f"{unquote(socket_dir)}/.s.PGSQL.{parts.port or 5432}")
+    else:
+        proxy = Proxy(parts.hostname, parts.port or 5432)
+    return proxy, f"postgresql://{parts.username or 'postgres'}@127.0.0.1:{{port}}{parts.path}"
+
+
+@pytest.fixture
+async def pg_proxy(database_url: str) -> AsyncIterator[tuple[Proxy, str]]:
+    proxy, template = _proxy_for_postgres(database_url)
+    await proxy.start()
+    yield proxy, template.format(port=proxy.port)
+    await proxy.cut()
+
+
+@pytest.fixture
+async def redis_proxy(redis_url: str) -> AsyncIterator[tuple[Proxy, str]]:
+    parts = urlsplit(redis_url)
+    proxy = Proxy(parts.hostname, parts.port or 6379)
+    await proxy.start()
+    yield proxy, urlunsplit(parts._replace(netloc=f"127.0.0.1:{proxy.port}"))
+    await proxy.cut()
+
+
+async def test_postgres_down_is_503_and_recovers(
+    settings: Settings, world: World, pool: asyncpg.Pool, pg_proxy: tuple[Proxy, str]
+) -> None:
+    """Webhooks and the API answer a JSON 503 while PostgreSQL is unreachable, and work again after."""
+    proxy, url = pg_proxy
+    app = create_app(settings.model_copy(update={"database_url": url, "account_cache_s": 60.0}))
+    async with TestClient(TestServer(app)) as client:
+        assert (await post_whatsapp(client, world, fixture("whatsapp/text.json"))).status == 200
+        await proxy.cut()
+        body = wa_hook(wa_text("wamid.while-down", "4915166666666", "Hallo?", 1700000000))
+        down = await post_whatsapp(client, world, body)  # account is cached: fails at the commit
+        assert down.status == 503
+        assert (await down.json())["error"]["code"] == "database_unavailable"
+        api = await client.get("/api/v1/tickets", headers=world.auth("admin"))
+        assert api.status == 503
+        ready = await client.get("/readyz")
+        assert ready.status == 503 and (await ready.json())["checks"]["redis"] == "ok"
+        assert (await counts(pool))["messages"] == 1
+        await proxy.restore()
+        retried = await post_whatsapp(client, world, body)  # the platform's retry
+        assert retried.status == 200 and (await retried.json())["stored"] == 1
+    assert (await counts(pool))["messages"] == 2
+
+
+async def test_redis_down_loses_no_message(
+    settings: Settings, world: World, pool: asyncpg.Pool, redis_proxy: tuple[Proxy, str]
+) -> None:
+    """With Redis gone, webhooks are still stored and acknowledged; only live announcements are lost."""
+    proxy, url = redis_proxy
+    app = create_app(settings.model_copy(update={"redis_url": url}))
+    async with TestClient(TestServer(app)) as client:
+        await proxy.cut()
+        resp = await post_whatsapp(client, world, fixture("whatsapp/text.json"))
+        assert resp.status == 200 and (await resp.json())["stored"] == 1
+        ready: Any = await (await client.get("/readyz")).json()
+        assert ready["checks"]["postgres"] == "ok" and ready["checks"]["redis"].startswith(
+            "unavailable"
+        )
+    assert (await counts(pool))["messages"] == 1

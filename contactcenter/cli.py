@@ -10,8 +10,6 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import asyncpg
-
 from contactcenter import logs
 from contactcenter.settings import Settings, require
 
@@ -65,6 +63,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
     from contactcenter.actions.users import do_create_user
     from contactcenter.api.schemas import UserIn
     from contactcenter.errors import ApiError
+    from contactcenter.store import db
 
     settings = _settings(args)
     try:
@@ -75,7 +74,7 @@ def cmd_users_add(args: argparse.Namespace) -> None:
         raise SystemExit(f"invalid user: {exc}") from None
 
     async def run() -> str:
-        conn = await asyncpg.connect(require(settings.database_url, "CC_DATABASE_URL"))
+        conn = await db.connect(require(settings.database_url, "CC_DATABASE_URL"))
         try:
             user, token = await do_create_user(conn, body)
         finally:

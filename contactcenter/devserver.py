@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import signal
 
-import asyncpg
 from aiohttp import web
 
 from contactcenter import demo
 from contactcenter.app import create_app
 from contactcenter.settings import Settings, require
+from contactcenter.store import db
 from contactcenter.store.migrations import migrate
 from workers.settings import create_worker
 
@@ -19,7 +19,7 @@ from workers.settings import create_worker
 async def run_dev(settings: Settings) -> None:
     database_url = require(settings.database_url, "CC_DATABASE_URL")
     applied = await migrate(database_url)
-    conn = await asyncpg.connect(database_url)
+    conn = await db.connect(database_url)
     try:
         loaded = await demo.load(conn)
     finally:

@@ -7,6 +7,7 @@ import secrets
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
 from contactcenter.store.migrations import migrate, migration_files
 from contactcenter.store.queries import _load, parse
@@ -42,9 +43,5 @@ def test_every_named_query_parses_and_names_are_unique() -> None:
     """All sql/queries files split into named statements; a duplicate name is refused."""
     queries = _load()
     assert "ingest.upsert_identities" in queries and all(q.strip() for q in queries.values())
-    try:
+    with pytest.raises(ValueError, match="twice"):
         parse("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")
-    except ValueError as exc:
-        assert "twice" in str(exc)
-    else:
-        raise AssertionError("duplicate query names must be refused")

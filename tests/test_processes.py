@@ -71,11 +71,13 @@ async def test_users_add_prints_the_token_last(
         timeout=60,
     )
     assert again.returncode != 0 and "exists already" in again.stderr
-    async with serve(database_url, redis_url) as (base, _), aiohttp.ClientSession() as session:
-        async with session.get(
-            f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
-        ) as resp:
-            me = await resp.json()
+    auth = {"Authorization": f"Bearer {token}"}
+    async with (
+        serve(database_url, redis_url) as (base, _),
+        aiohttp.ClientSession() as session,
+        session.get(f"{base}/api/v1/me", headers=auth) as resp,
+    ):
+        me = await resp.json()
     assert (me["email"], me["role"], me["name"]) == ("cli@acme.test", "supervisor", "Cli User")
 
 

@@ -34,6 +34,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A single connection with the same JSON codecs as the pool (for CLI commands)."""
+    conn = await asyncpg.connect(dsn, timeout=constants.DB_CONNECT_TIMEOUT_S)
+    await _init_connection(conn)
+    return conn
+
+
 async def create_pool(dsn: str, max_size: int = 10) -> asyncpg.Pool:
     """A pool that connects lazily: a process starts (and answers 503) while PostgreSQL is down."""
     pool = asyncpg.create_pool(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from functools import partial
 
 from aiohttp import web
 from arq import create_pool
@@ -46,16 +45,18 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 async def _committer(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
+    announcer = live.Announcer(app[keys.REDIS])
     committer = GroupCommitter(
         app[keys.POOL],
         reopen_window_s=settings.reopen_window_s,
         max_batch=settings.ingest_max_batch,
         flushers=settings.ingest_flushers,
-        after_commit=partial(live.announce, app[keys.REDIS]),
+        after_commit=announcer.announce,
     )
     app[keys.COMMITTER] = committer
     yield
     await committer.close()
+    await announcer.close()
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -10,6 +10,11 @@ EVENTS_CHANNEL = "cc:events:{brand_id}"
 # becomes one queued job: arq refuses a second job with an id that is already queued.
 ROUTE_JOB_ID = "route:{queue_id}"
 
+# A web process asks for routing of one queue at most this often during a burst (and once more
+# after it), so 500 new tickets cost a few Redis round trips, not 500; a trigger waits at most
+# this long, well inside the 250 ms webhook-to-offer budget.
+ROUTE_COALESCE_S = 0.025
+
 # The arq queue every worker listens on.
 ARQ_QUEUE = "cc:queue"
 

@@ -1,11 +1,13 @@
 """After-commit announcements: live events on Redis pub/sub and routing jobs on the arq queue.
 
 Called only once the data is committed. Redis is not the source of truth: if it is down the
-announcement is lost, and the routing sweep and dashboards' reloads catch up from PostgreSQL.
+announcement is lost, and the routing sweep and the dashboards' reloads catch up from PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -20,19 +22,28 @@ log = logs.get_logger(__name__)
 
 
 async def publish(redis: ArqRedis, events: list[dict[str, Any]]) -> None:
-    """Publish events on their brand's channel, in one round trip."""
+    """Publish events on their brand's channel: one message (a JSON array) per brand."""
     if not events:
         return
-    by_channel: dict[str, list[bytes]] = defaultdict(list)
+    by_brand: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
-        by_channel[constants.EVENTS_CHANNEL.format(brand_id=event["brand_id"])].append(
-            orjson.dumps(event)
-        )
+        by_brand[event["brand_id"]].append(event)
+    if len(by_brand) == 1:
+        [(brand, batch)] = by_brand.items()
+        await redis.publish(constants.EVENTS_CHANNEL.format(brand_id=brand), orjson.dumps(batch))
+        return
     async with redis.pipeline(transaction=False) as pipe:
-        for channel, payloads in by_channel.items():
-            for payload in payloads:
-                pipe.publish(channel, payload)
+        for brand, batch in by_brand.items():
+            pipe.publish(constants.EVENTS_CHANNEL.format(brand_id=brand), orjson.dumps(batch))
         await pipe.execute()
+
+
+async def publish_quietly(redis: ArqRedis, events: list[dict[str, Any]]) -> None:
+    """Publish after commit from a request; Redis trouble is logged, never the caller's problem."""
+    try:
+        await publish(redis, events)
+    except Exception:  # the change is committed; live views catch up on reload
+        log.warning("live.publish_failed", events=len(events), exc_info=True)
 
 
 async def request_routing(redis: ArqRedis, queue_id: QueueId) -> bool:
@@ -46,15 +57,53 @@ async def request_routing(redis: ArqRedis, queue_id: QueueId) -> bool:
     return job is not None
 
 
-async def announce(redis: ArqRedis, after: AfterCommit) -> None:
-    await publish(redis, after.events)
-    for queue_id in sorted(after.route_queues):
-        await request_routing(redis, queue_id)
+class Announcer:
+    """Publishes a process's after-commit events and asks for routing, coalescing triggers.
 
+    A burst of new tickets in one queue asks for routing at once, then at most once per
+    ROUTE_COALESCE_S, with a trailing request after the burst: no trigger is ever dropped,
+    at most delayed by ROUTE_COALESCE_S.
+    """
 
-async def publish_quietly(redis: ArqRedis, events: list[dict[str, Any]]) -> None:
-    """Publish after commit from a request; Redis trouble is logged, never the caller's problem."""
-    try:
-        await publish(redis, events)
-    except Exception:
-        log.warning("live.publish_failed", events=len(events), exc_info=True)
+    def __init__(self, redis: ArqRedis, interval_s: float = constants.ROUTE_COALESCE_S) -> None:
+        self._redis = redis
+        self._interval = interval_s
+        self._last: dict[QueueId, float] = {}
+        self._timers: dict[QueueId, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def announce(self, after: AfterCommit) -> None:
+        for queue_id in after.route_queues:
+            self._trigger(queue_id)
+        await publish(self._redis, after.events)
+
+    async def close(self) -> None:
+        """Send every request still waiting out its interval, then wait for all of them."""
+        for queue_id, timer in list(self._timers.items()):
+            timer.cancel()
+            self._fire(queue_id)
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _trigger(self, queue_id: QueueId) -> None:
+        if queue_id in self._timers:
+            return  # a trailing request is already planned
+        wait = self._last.get(queue_id, float("-inf")) + self._interval - time.monotonic()
+        if wait <= 0:
+            self._fire(queue_id)
+        else:
+            loop = asyncio.get_running_loop()
+            self._timers[queue_id] = loop.call_later(wait, self._fire, queue_id)
+
+    def _fire(self, queue_id: QueueId) -> None:
+        self._timers.pop(queue_id, None)
+        self._last[queue_id] = time.monotonic()
+        task = asyncio.ensure_future(self._request(queue_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _request(self, queue_id: QueueId) -> None:
+        try:
+            await request_routing(self._redis, queue_id)
+        except Exception:  # the routing sweep picks the queue up; never lose the ack
+            log.warning("live.route_request_failed", queue_id=str(queue_id), exc_info=True)

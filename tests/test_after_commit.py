@@ -24,7 +24,7 @@ async def _next_events(pubsub: Any, n: int) -> list[dict[str, Any]]:
         while len(events) < n:
             msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
             if msg is not None:
-                events.append(orjson.loads(msg["data"]))
+                events.extend(orjson.loads(msg["data"]))  # one JSON array per commit and brand
     return events
 
 
@@ -66,3 +66,32 @@ async def test_routing_job_is_enqueued_once_per_queue_and_run_by_the_worker(
     assert worker.jobs_complete == 1 and worker.jobs_failed == 0
     assert not await redis.exists(job_key)  # keep_result=0: the next trigger can enqueue again
     assert await redis.zcard(constants.ARQ_QUEUE) == 0
+
+
+async def test_routing_triggers_are_coalesced_but_never_dropped(redis: aioredis.Redis) -> None:
+    """A burst of triggers asks at once and once more after the interval; a later one asks again."""
+    from contactcenter.live import Announcer
+    from contactcenter.models import QueueId
+
+    calls: list[float] = []
+
+    class Recorder(Announcer):
+        async def _request(self, queue_id: QueueId) -> None:
+            calls.append(asyncio.get_running_loop().time())
+
+    queue = QueueId(__import__("uuid").uuid4())
+    announcer = Recorder(redis, interval_s=0.05)  # type: ignore[arg-type]
+    for _ in range(20):
+        announcer._trigger(queue)
+    await asyncio.sleep(0.01)
+    assert len(calls) == 1  # the first trigger asks immediately
+    await asyncio.sleep(0.08)
+    assert len(calls) == 2  # the trailing request covers the 19 others
+    assert calls[1] - calls[0] >= 0.045
+    await asyncio.sleep(0.06)
+    announcer._trigger(queue)  # quiet for longer than the interval: asks at once again
+    await asyncio.sleep(0.01)
+    assert len(calls) == 3
+    announcer._trigger(queue)  # inside the interval: planned, and close() sends it
+    await announcer.close()
+    assert len(calls) == 4

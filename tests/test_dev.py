@@ -43,9 +43,8 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 
 def _get(url: str, token: str | None = None) -> dict[str, object]:
-    request = urllib.request.Request(
-        url, headers={"Authorization": f"Bearer {token}"} if token else {}
-    )  # noqa: S310
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http://localhost only
     with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310 - localhost
         data: dict[str, object] = json.loads(resp.read())
         return data

@@ -42,6 +42,6 @@ async def test_concurrent_migrate_applies_each_file_once(server_urls: tuple[str,
 def test_every_named_query_parses_and_names_are_unique() -> None:
     """All sql/queries files split into named statements; a duplicate name is refused."""
     queries = _load()
-    assert "ingest.upsert_identities" in queries and all(q.strip() for q in queries.values())
+    assert "ingest.ingest_messages" in queries and all(q.strip() for q in queries.values())
     with pytest.raises(ValueError, match="twice"):
         parse("-- name: a\nSELECT 1;\n-- name: a\nSELECT 2;")

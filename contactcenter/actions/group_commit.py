@@ -1,11 +1,13 @@
 """Group commit: concurrent webhook requests share one ingest transaction.
 
 A request hands its verified unit to `GroupCommitter.submit` and waits. A flusher takes every
-unit queued so far (up to `max_batch`), runs `do_ingest` in one transaction, and only after
-COMMIT resolves each request's future, so no request is acknowledged before its data is
-durable. Under light load a batch holds one request and adds no delay; under heavy load the
-requests that arrive during one commit form the next batch. If a batch fails for a reason other
-than an unreachable database, its units are retried one by one, so one bad unit fails alone.
+unit queued so far (up to `max_batch`), stores them with `do_ingest` (one round trip for all
+their messages), and only after COMMIT resolves each request's future, so no request is
+acknowledged before its data is durable. Under light load a batch holds one request and adds no
+delay; under heavy load the requests that arrive during one commit form the next batch. A
+flusher keeps its connection while there is work, so a busy server pays no pool round trips.
+If a batch fails for a reason other than an unreachable database, its units are retried one by
+one, so one bad unit fails alone.
 """
 
 from __future__ import annotations
@@ -76,52 +78,62 @@ class GroupCommitter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _take(self) -> list[_Waiting]:
+        batch = self._queue[: self._max_batch]
+        del self._queue[: self._max_batch]
+        return batch
+
     async def _flush(self) -> None:
+        """Drain the queue on one connection; on an unreachable database fail what was taken."""
         try:
             while self._queue:
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-                await self._commit(batch)
+                batch = self._take()
+                try:
+                    async with db.connection(self._pool) as conn:
+                        while batch:
+                            await self._commit(conn, batch)
+                            batch = self._take()
+                except ApiError as exc:  # the database is unreachable: 503 for this batch
+                    for w in batch:
+                        _settle(w.future, exc)
         finally:
             self._active -= 1
 
-    async def _commit(self, batch: list[_Waiting]) -> None:
+    async def _commit(self, conn: asyncpg.Connection, batch: list[_Waiting]) -> None:
         try:
-            outcomes, after = await self._transaction([w.unit for w in batch], retries=1)
-        except ApiError as exc:  # database unavailable: every request in the batch gets a 503
-            for w in batch:
-                _settle(w.future, exc)
-            return
-        except Exception:
+            outcomes, after = await self._store(conn, [w.unit for w in batch], retries=1)
+        except db.UNAVAILABLE as exc:
+            raise db.unavailable() from exc
+        except Exception:  # one bad unit must not fail the others: retry each alone
             if len(batch) == 1:
                 log.exception("ingest.failed", units=1)
                 _settle(batch[0].future, _internal())
                 return
             log.warning("ingest.batch_failed_retrying_singly", units=len(batch))
             for w in batch:
-                await self._commit([w])
+                await self._commit(conn, [w])
             return
         for w, outcome in zip(batch, outcomes, strict=True):
             if not w.future.done():
                 w.future.set_result(outcome)
+        batch.clear()
         if after.events or after.route_queues:
             self._spawn(self._announce(after))
 
-    async def _transaction(
-        self, units: list[IngestUnit], retries: int
+    async def _store(
+        self, conn: asyncpg.Connection, units: list[IngestUnit], retries: int
     ) -> tuple[list[UnitOutcome], AfterCommit]:
         try:
-            async with db.connection(self._pool) as conn, conn.transaction():
-                return await do_ingest(conn, units, self._reopen_window_s)
+            return await do_ingest(conn, units, self._reopen_window_s)
         except RETRYABLE:
             if retries <= 0:
                 raise
-            return await self._transaction(units, retries - 1)
+            return await self._store(conn, units, retries - 1)
 
     async def _announce(self, after: AfterCommit) -> None:
         try:
             await self._after_commit(after)
-        except Exception:
+        except Exception:  # Redis trouble must not touch committed data
             log.warning("ingest.announce_failed", events=len(after.events), exc_info=True)
 
 

@@ -7,8 +7,8 @@ else as a 500 whose details go to the log, not to the caller.
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -41,7 +41,7 @@ def _error(exc: ApiError, request_id: str) -> web.Response:
 
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
     logs.clear()
     logs.bind(request_id=request_id)
     started = time.perf_counter()
@@ -50,12 +50,15 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         response.headers["X-Request-Id"] = request_id
     except ApiError as exc:
         response = _error(exc, request_id)
+    except ConnectionResetError:  # the client hung up mid-request; nobody is left to answer
+        log.info("http.client_disconnected", method=request.method)
+        response = _error(ApiError(ErrorCode.BAD_REQUEST, "Client disconnected."), request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, ErrorCode.BAD_REQUEST)
         response = _error(ApiError(code, _HTTP_MESSAGES.get(exc.status, exc.reason)), request_id)
-    except Exception:
+    except Exception:  # the caller gets a JSON 500; the traceback goes to the log
         log.exception("http.unhandled", method=request.method, path=request.path)
         response = _error(
             ApiError(ErrorCode.INTERNAL, "Internal error; it has been logged."), request_id

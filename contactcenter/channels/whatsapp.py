@@ -99,15 +99,19 @@ class Status(_Model):
 
 
 class Value(_Model):
+    """Every change's value is read with this one model (one validation pass per webhook);
+    fields that only `messages` changes carry stay empty for the others."""
+
     metadata: Metadata | None = None
     contacts: list[Contact] = []
     messages: list[Message] = []
     statuses: list[Status] = []
+    message_echoes: list[dict[str, Any]] = []
 
 
 class Change(_Model):
     field: str
-    value: dict[str, Any] = {}
+    value: Value = Value()
 
 
 class Entry(_Model):
@@ -173,16 +177,13 @@ class WhatsApp:
 
 
 def _walk_change(change: Change, own_number: str | None, batch: InboundBatch) -> None:
+    value = change.value
     if change.field == "smb_message_echoes":
-        batch.echoes += len(change.value.get("message_echoes", ())) or 1
+        batch.echoes += len(value.message_echoes) or 1
         return
     if change.field != "messages":
         batch.ignored.append(f"field:{change.field}")
         return
-    try:
-        value = Value.model_validate(change.value)
-    except ValidationError as exc:
-        raise malformed("whatsapp", exc) from exc
     metadata = value.metadata or Metadata()
     if own_number and metadata.phone_number_id and metadata.phone_number_id != own_number:
         batch.ignored.append("other_phone_number")

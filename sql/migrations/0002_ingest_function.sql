@@ -1,0 +1,136 @@
+-- ingest_messages: store one group commit's inbound messages in a single round trip.
+--
+-- Called with parallel arrays, one element per message (see contactcenter/store/ingest.py).
+-- Three statements, each with its own snapshot (a VOLATILE plpgsql function in READ COMMITTED):
+--   1. upsert every sender's identity in key order, which row-locks them (and so serialises
+--      concurrent webhooks of one customer, on any process), creating contacts for new ones;
+--   2. with a snapshot taken after those locks: whether each message is new (not stored yet,
+--      first of its platform id in this batch);
+--   3. per (account, contact): the active ticket, else one solved within the reopen window
+--      (reopened), else a new one; then the messages (ON CONFLICT DO NOTHING as a last guard)
+--      and one event per ticket created, reopened or moved from pending to open.
+-- Returns one row per input message: its position (1-based), the stored message id (NULL for a
+-- duplicate), its ticket, and the ticket event it caused (on the ticket's first new message).
+
+CREATE FUNCTION ingest_messages(
+    p_brand uuid[], p_account uuid[], p_channel text[], p_queue uuid[],
+    p_sender text[], p_sender_name text[], p_username text[], p_language text[],
+    p_conversation text[], p_platform_id text[], p_kind text[], p_text text[],
+    p_attachments text[], p_reply_to text[], p_sent_at timestamptz[],
+    p_reopen_window_s double precision
+) RETURNS TABLE (o_idx bigint, o_message_id bigint, o_ticket_id bigint, o_event text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_contact uuid[];
+    v_fresh boolean[];
+BEGIN
+    WITH input AS (
+        SELECT DISTINCT ON (t.b, t.ch, t.s) t.b, t.ch, t.s, t.nm, t.un, t.lang
+        FROM unnest(p_brand, p_channel, p_sender, p_sender_name, p_username, p_language)
+             WITH ORDINALITY AS t (b, ch, s, nm, un, lang, i)
+        ORDER BY t.b, t.ch, t.s, t.i DESC  -- the latest message's name wins
+    ), up AS (
+        INSERT INTO contact_identities AS ci (brand_id, channel, external_id, contact_id, display_name, username)
+        SELECT input.b, input.ch, input.s, gen_random_uuid(), coalesce(input.nm, ''), input.un
+        FROM input ORDER BY input.b, input.ch, input.s
+        ON CONFLICT (brand_id, channel, external_id) DO UPDATE
+            SET display_name = CASE WHEN EXCLUDED.display_name <> '' THEN EXCLUDED.display_name
+                                    ELSE ci.display_name END,
+                username = coalesce(EXCLUDED.username, ci.username),
+                last_seen_at = now()
+        RETURNING ci.brand_id, ci.channel, ci.external_id, ci.contact_id, ci.display_name,
+                  (ci.xmax = 0) AS created
+    ), new_contacts AS (
+        INSERT INTO contacts (id, brand_id, name, language)
+        SELECT up.contact_id, up.brand_id, up.display_name, input.lang
+        FROM up JOIN input ON input.b = up.brand_id AND input.ch = up.channel AND input.s = up.external_id
+        WHERE up.created
+    )
+    SELECT array_agg(up.contact_id ORDER BY t.i) INTO v_contact
+    FROM unnest(p_brand, p_channel, p_sender) WITH ORDINALITY AS t (b, ch, s, i)
+    JOIN up ON up.brand_id = t.b AND up.channel = t.ch AND up.external_id = t.s;
+
+    -- A new statement, so a new snapshot: copies committed while we waited for a lock are seen.
+    SELECT array_agg(m.id IS NULL AND t.rn = 1 ORDER BY t.i) INTO v_fresh
+    FROM (SELECT u.a, u.pid, u.i, row_number() OVER (PARTITION BY u.a, u.pid ORDER BY u.i) AS rn
+          FROM unnest(p_account, p_platform_id) WITH ORDINALITY AS u (a, pid, i)) t
+    LEFT JOIN LATERAL (
+        SELECT m.id FROM messages m
+        WHERE m.channel_account_id = t.a AND m.platform_message_id = t.pid
+        LIMIT 1
+    ) m ON true;
+
+    RETURN QUERY
+    WITH msg AS (
+        SELECT u.*
+        FROM unnest(p_account, v_contact, p_brand, p_channel, p_queue, p_conversation, p_platform_id,
+                    p_kind, p_text, p_attachments, p_reply_to, p_sent_at, v_fresh)
+             WITH ORDINALITY AS u (a, c, b, ch, q, conv, pid, kind, txt, att, reply, sent, fresh, i)
+        WHERE u.fresh
+    ), pairs AS (
+        SELECT DISTINCT ON (m.a, m.c) m.a, m.c, m.b, m.ch, m.q, m.conv, m.i AS first_i
+        FROM msg m ORDER BY m.a, m.c, m.i
+    ), latest AS (
+        SELECT m.a, m.c, max(m.sent) AS sent FROM msg m GROUP BY m.a, m.c
+    ), cur AS (  -- one index probe per pair, however many tickets are open
+        SELECT p.a, p.c, t.id, t.status
+        FROM pairs p
+        CROSS JOIN LATERAL (
+            SELECT t.id, t.status FROM tickets t
+            WHERE t.contact_id = p.c AND t.channel_account_id = p.a
+              AND (t.status IN ('new', 'open', 'pending')
+                   OR (t.status = 'solved' AND t.solved_at > now() - make_interval(secs => p_reopen_window_s)))
+            ORDER BY (t.status <> 'solved') DESC, t.id DESC
+            LIMIT 1
+        ) t
+    ), touched AS (
+        UPDATE tickets t
+        SET status = CASE WHEN cur.status IN ('solved', 'pending') THEN 'open' ELSE t.status END,
+            solved_at = CASE WHEN cur.status = 'solved' THEN NULL ELSE t.solved_at END,
+            reopened_count = t.reopened_count + (cur.status = 'solved')::integer,
+            last_message_at = now(),
+            last_inbound_at = greatest(t.last_inbound_at, l.sent),
+            updated_at = now()
+        FROM cur JOIN latest l ON l.a = cur.a AND l.c = cur.c
+        WHERE t.id = cur.id
+        RETURNING t.id
+    ), created AS (
+        INSERT INTO tickets (brand_id, channel_account_id, channel, queue_id, contact_id,
+                             platform_conversation_id, last_inbound_at)
+        SELECT p.b, p.a, p.ch, p.q, p.c, p.conv, l.sent
+        FROM pairs p JOIN latest l ON l.a = p.a AND l.c = p.c
+        WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.a = p.a AND cur.c = p.c)
+        RETURNING tickets.id, tickets.channel_account_id AS a, tickets.contact_id AS c
+    ), resolved AS (
+        SELECT p.a, p.c, p.b, p.ch, p.q, p.first_i, coalesce(cur.id, created.id) AS tid,
+               CASE WHEN created.id IS NOT NULL THEN 'ticket.created'
+                    WHEN cur.status = 'solved' THEN 'ticket.reopened'
+                    WHEN cur.status = 'pending' THEN 'ticket.status_changed' END AS ev
+        FROM pairs p
+        LEFT JOIN cur ON cur.a = p.a AND cur.c = p.c
+        LEFT JOIN created ON created.a = p.a AND created.c = p.c
+    ), logged AS (
+        INSERT INTO events (brand_id, kind, ticket_id, data)
+        SELECT r.b, r.ev, r.tid,
+               jsonb_build_object('channel', r.ch, 'queue_id', r.q)
+               || CASE WHEN r.ev = 'ticket.status_changed'
+                       THEN '{"from": "pending", "to": "open", "reason": "customer_replied"}'::jsonb
+                       ELSE '{}'::jsonb END
+        FROM resolved r WHERE r.ev IS NOT NULL
+    ), ins AS (
+        INSERT INTO messages (brand_id, ticket_id, channel_account_id, direction, kind,
+                              platform_message_id, text, attachments, sender_kind,
+                              sender_contact_id, reply_to_platform_id, sent_at)
+        SELECT m.b, r.tid, m.a, 'inbound', m.kind, m.pid, m.txt, m.att::jsonb, 'contact', m.c, m.reply, m.sent
+        FROM msg m JOIN resolved r ON r.a = m.a AND r.c = m.c
+        ORDER BY m.i
+        ON CONFLICT (channel_account_id, platform_message_id) DO NOTHING
+        RETURNING messages.id, messages.channel_account_id AS a, messages.platform_message_id AS pid
+    )
+    SELECT u.i, ins.id, r.tid, CASE WHEN r.first_i = u.i THEN r.ev END
+    FROM unnest(p_account, v_contact, p_platform_id, v_fresh) WITH ORDINALITY AS u (a, c, pid, fresh, i)
+    LEFT JOIN resolved r ON u.fresh AND r.a = u.a AND r.c = u.c
+    LEFT JOIN ins ON u.fresh AND ins.a = u.a AND ins.pid = u.pid
+    ORDER BY u.i;
+END
+$$;

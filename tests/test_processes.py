@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import subprocess
 
 import aiohttp
 import asyncpg
+import redis.asyncio as aioredis
+from arq import create_pool
+
+from contactcenter import constants
+from contactcenter.app import redis_settings
+from contactcenter.live import request_routing
+from contactcenter.models import QueueId
 
 from tests.helpers import counts, fixture, wa_headers, wa_hook, wa_text
 from tests.procs import CLI, cli_env, serve
@@ -117,3 +125,34 @@ async def test_info_logs_carry_ids_but_no_bodies_phones_or_secrets(
         "test-app-secret",
     ):
         assert forbidden not in text
+
+
+async def test_worker_process_runs_routing_jobs_and_stops_on_sigterm(
+    world: World, database_url: str, redis_url: str, redis: aioredis.Redis
+) -> None:
+    """`contactcenter worker` picks up a queued route job, and SIGTERM stops it cleanly."""
+    queue_id = QueueId(world.queue.id)
+    arq = await create_pool(redis_settings(redis_url), default_queue_name=constants.ARQ_QUEUE)
+    try:
+        assert await request_routing(arq, queue_id)
+        assert not await request_routing(arq, queue_id)  # already waiting: deduplicated
+    finally:
+        await arq.aclose()
+    job_key = f"arq:job:{constants.ROUTE_JOB_ID.format(queue_id=queue_id)}"
+    assert await redis.exists(job_key)
+    worker = subprocess.Popen(  # noqa: S603 - our own CLI
+        [*CLI, "worker"],
+        env=cli_env(CC_DATABASE_URL=database_url, CC_REDIS_URL=redis_url, CC_LOG_LEVEL="info"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        async with asyncio.timeout(30):
+            while await redis.exists(job_key):
+                await asyncio.sleep(0.05)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0, out
+    assert '"event":"route.requested"' in out and str(queue_id) in out

@@ -156,7 +156,7 @@ class WhatsApp:
         if not header:
             raise bad_signature("Missing X-Hub-Signature-256 header; Meta signs every webhook.")
         secret = str(account.credentials.get("app_secret", "")).encode()
-        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+        expected = "sha256=" + hmac.digest(secret, body, hashlib.sha256).hex()
         if not constant_time_equal(header.strip().lower(), expected):
             raise bad_signature(
                 "X-Hub-Signature-256 does not match the body. Check the account's app_secret "

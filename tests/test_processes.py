@@ -16,7 +16,6 @@ from contactcenter import constants
 from contactcenter.app import redis_settings
 from contactcenter.live import request_routing
 from contactcenter.models import QueueId
-
 from tests.helpers import counts, fixture, wa_headers, wa_hook, wa_text
 from tests.procs import CLI, cli_env, serve
 from tests.world import World

@@ -38,6 +38,7 @@ class PhaseResult:
     latencies_ms: list[float] = field(default_factory=list)
     late: int = 0
     elapsed_s: float = 0.0
+    dispatch_s: float = 0.0
     gen_cpu_s: float = 0.0
     exhausted: bool = False
 
@@ -153,6 +154,7 @@ async def fixed_rate(
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(send(hooks[i], due)))
+    result.dispatch_s = time.perf_counter() - start
     await asyncio.gather(*tasks)
     result.elapsed_s = time.perf_counter() - start
     result.gen_cpu_s = cpu_seconds() - cpu0

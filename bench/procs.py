@@ -34,7 +34,7 @@ class Server:
 
 
 def can_pin() -> bool:
-    """True when taskset exists and this process may run on both benchmark cores."""
+    """True when taskset exists and this process may run on both benchmark cores (ask first)."""
     cores = os.sched_getaffinity(0)
     return shutil.which("taskset") is not None and {SERVER_CORE, GENERATOR_CORE} <= cores
 
@@ -54,10 +54,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(
-    name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path
+    name: str, argv: list[str], env: dict[str, str], port: int, log_dir: Path, *, pinned: bool
 ) -> Iterator[Server]:
-    """Run `argv` (on SERVER_CORE when possible), output to a log file; always stop it after."""
-    pinned = can_pin()
+    """Run `argv` (under `taskset -c SERVER_CORE` if pinned), logging to a file; always stop it."""
     cmd = ["taskset", "-c", str(SERVER_CORE), *argv] if pinned else argv
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
@@ -159,10 +158,11 @@ class Usage:
         self.t0 = time.perf_counter()
 
     def stop(self) -> dict[str, float]:
-        """Server CPU as % of one core and machine busy % of all cores since construction."""
+        """Since construction: server CPU in % of one core; all cores' busy % and busy cores."""
         wall = time.perf_counter() - self.t0
         busy, total = machine_ticks()
         return {
             "server_cpu_pct": 100 * (cpu_seconds(self.pid) - self.cpu0) / wall,
             "machine_busy_pct": 100 * (busy - self.busy0) / max(1, total - self.total0),
+            "machine_busy_cores": (busy - self.busy0) / CLOCK_TICKS / wall,
         }

@@ -19,7 +19,11 @@ CREATE FUNCTION ingest_messages(
     p_attachments text[], p_reply_to text[], p_sent_at timestamptz[],
     p_reopen_window_s double precision
 ) RETURNS TABLE (o_idx bigint, o_message_id bigint, o_ticket_id bigint, o_event text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Plan once per session. With array parameters the planner otherwise re-plans these statements
+-- on every call (custom plans), which measured 2.1 ms of PostgreSQL CPU per call against 0.75.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_contact uuid[];
     v_fresh boolean[];

@@ -48,7 +48,7 @@ class GroupCommitter:
         reopen_window_s: int,
         max_batch: int,
         flushers: int,
-        after_commit: Callable[[AfterCommit], Awaitable[None]],
+        after_commit: Callable[[AfterCommit], None],
     ) -> None:
         self._pool = pool
         self._reopen_window_s = reopen_window_s
@@ -118,7 +118,7 @@ class GroupCommitter:
                 w.future.set_result(outcome)
         batch.clear()
         if after.events or after.route_queues:
-            self._spawn(self._announce(after))
+            self._after_commit(after)
 
     async def _store(
         self, conn: asyncpg.Connection, units: list[IngestUnit], retries: int
@@ -129,12 +129,6 @@ class GroupCommitter:
             if retries <= 0:
                 raise
             return await self._store(conn, units, retries - 1)
-
-    async def _announce(self, after: AfterCommit) -> None:
-        try:
-            await self._after_commit(after)
-        except Exception:  # Redis trouble must not touch committed data
-            log.warning("ingest.announce_failed", events=len(after.events), exc_info=True)
 
 
 def _settle(future: asyncio.Future[UnitOutcome], exc: BaseException) -> None:

@@ -1,17 +1,16 @@
-"""Load generator for bench/ingest.py: pre-signed WhatsApp webhooks, closed and open loop."""
+"""Load for bench/ingest.py: pre-signed WhatsApp webhooks and what a load phase observed.
+
+The Python generator that sends them is rawhttp.py; wrk (wrkload.py) drives saturation.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import math
 import random
 import resource
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import aiohttp
 
 from contactcenter.simulate import TEXTS, whatsapp_payload, whatsapp_signature
 
@@ -41,6 +40,8 @@ class PhaseResult:
     dispatch_s: float = 0.0
     gen_cpu_s: float = 0.0
     exhausted: bool = False
+    connections_opened: int = 0  # requests that found no idle connection and opened one
+    queued: int = 0  # requests that waited client-side: no idle connection, cap reached
 
     def count(self, status: str) -> None:
         """Count one response status (or client error name)."""
@@ -73,92 +74,10 @@ def make_webhooks(
     return out
 
 
-def session(connections: int) -> aiohttp.ClientSession:
-    """A keep-alive client session holding at most `connections` connections."""
-    connector = aiohttp.TCPConnector(limit=connections, keepalive_timeout=60)
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
-
-
 def cpu_seconds() -> float:
     """User + system CPU time this (generator) process has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-async def post(
-    http: aiohttp.ClientSession, url: str, hook: Webhook, result: PhaseResult, since: float
-) -> None:
-    """Send one webhook; record its status and its latency measured from `since`."""
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": hook.signature}
-    result.sent += 1
-    try:
-        async with http.post(url, data=hook.body, headers=headers) as resp:
-            await resp.read()
-            status = str(resp.status)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        status = type(exc).__name__
-    result.latencies_ms.append((time.perf_counter() - since) * 1000)
-    result.count(status)
-    if status == "200":
-        result.acked.append(hook.wamid)
-
-
-async def saturate(
-    http: aiohttp.ClientSession,
-    url: str,
-    hooks: Sequence[Webhook],
-    concurrency: int,
-    duration_s: float,
-    *,
-    cycle: bool = False,
-) -> PhaseResult:
-    """Closed loop: `concurrency` senders, each posting its next webhook as soon as one returns."""
-    result = PhaseResult()
-    cursor = itertools.count() if cycle else iter(range(len(hooks)))
-    cpu0, start = cpu_seconds(), time.perf_counter()
-    deadline = start + duration_s
-
-    async def sender() -> None:
-        while time.perf_counter() < deadline:
-            index = next(cursor, None)
-            if index is None:
-                result.exhausted = True
-                return
-            await post(http, url, hooks[index % len(hooks)], result, time.perf_counter())
-
-    await asyncio.gather(*(sender() for _ in range(concurrency)))
-    result.elapsed_s = time.perf_counter() - start
-    result.gen_cpu_s = cpu_seconds() - cpu0
-    return result
-
-
-async def fixed_rate(
-    http: aiohttp.ClientSession, url: str, hooks: Sequence[Webhook], rate: float, duration_s: float
-) -> PhaseResult:
-    """Open loop: send webhook i at start + i/rate whatever the responses; latency from then."""
-    result = PhaseResult()
-    total = min(len(hooks), int(rate * duration_s))
-    result.exhausted = total < int(rate * duration_s)
-    tasks: list[asyncio.Task[None]] = []
-    cpu0, start = cpu_seconds(), time.perf_counter() + 0.01
-
-    async def send(hook: Webhook, due: float) -> None:
-        if (time.perf_counter() - due) * 1000 > LATE_MS:
-            result.late += 1
-        await post(http, url, hook, result, due)
-
-    for i in range(total):
-        due = start + i / rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(hooks[i], due)))
-    result.dispatch_s = time.perf_counter() - start
-    await asyncio.gather(*tasks)
-    result.elapsed_s = time.perf_counter() - start
-    result.gen_cpu_s = cpu_seconds() - cpu0
-    return result
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

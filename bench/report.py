@@ -147,6 +147,8 @@ def fixed_rate(result: PhaseResult, usage: dict[str, float], rate: float) -> dic
         "p99_ms": round(percentile(lat, 99), 2),
         "max_ms": round(max(lat, default=0.0), 2),
         "late_over_5ms": result.late,
+        "connections_opened": result.connections_opened,
+        "queued_at_cap": result.queued,
     }
 
 
@@ -269,6 +271,9 @@ def summary(r: dict[str, Any]) -> str:
         f"p50 {fixed['p50_ms']:.1f}  p90 {fixed['p90_ms']:.1f}  p99 {fixed['p99_ms']:.1f}  "
         f"max {fixed['max_ms']:.1f} ms; missed schedule by >5 ms: {fixed['late_over_5ms']}",
         _cpu(fixed),
+        f"    generator: {cfg['python_generator']}, {cfg['fixed_rate_connections']} connections "
+        f"open, {fixed['connections_opened']} more opened when none was idle (cap "
+        f"{cfg['fixed_rate_max_connections']}), {fixed['queued_at_cap']} queued at the cap",
         f"web process peak RSS: {h['peak_rss_mb']:.1f} MB",
         *_verification_lines(check),
         "",

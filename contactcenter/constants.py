@@ -6,9 +6,15 @@ from __future__ import annotations
 # SSE; one channel per brand lets a process serving one brand's board ignore the rest.
 EVENTS_CHANNEL = "cc:events:{brand_id}"
 
-# arq job id of the routing entry point for one queue. A burst of 500 new tickets in one queue
-# becomes one queued job: arq refuses a second job with an id that is already queued.
-ROUTE_JOB_ID = "route:{queue_id}"
+# Routing requests for one queue are deduplicated by a "pending" key holding the id of the
+# queued route job (route:{queue_id}:{generation}): a request sets it (NX) and enqueues the job,
+# or finds it set and does nothing, since that job has not taken its snapshot yet. The job
+# deletes the key before it reads anything, so a request during a running pass queues the next
+# one: no request is lost (a fixed job id would be refused while its job runs). The TTL bounds
+# the damage if a process dies between setting the key and enqueueing.
+ROUTE_PENDING_KEY = "cc:route:pending:{queue_id}"
+ROUTE_PENDING_TTL_S = 10
+ROUTE_JOB_ID = "route:{queue_id}:{generation}"
 
 # A web process asks for routing of one queue at most this often during a burst (and once more
 # after it), so 500 new tickets cost a few Redis round trips, not 500; a trigger waits at most
@@ -45,3 +51,31 @@ TELEGRAM_SECRET_MAX = 256
 # Largest page a list endpoint returns.
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
+
+# Routing.
+# Waiting tickets one routing pass loads per queue (oldest first); the plan orders them by
+# priority. A queue with more waiting is routed again at once by the same job.
+ROUTE_BATCH = 2000
+
+# Passes one route_queue job makes before it lets other jobs run: a pass that lost races to
+# another router (offers refused under lock) is retried with a fresh snapshot.
+ROUTE_PASSES = 5
+
+# Shifts are materialised this far ahead; the sweep extends plans whose horizon is closer
+# than SHIFT_ROLL_S.
+SHIFT_HORIZON_DAYS = 21
+SHIFT_ROLL_S = 14 * 24 * 3600
+
+# An agent whose dashboard (or API client) sent no heartbeat for this long is set offline.
+HEARTBEAT_TTL_S = 60
+HEARTBEAT_KEY = "cc:hb:{user_id}"
+
+# The sweep runs every SWEEP_EVERY_S seconds: overdue offers, lost heartbeats, shift ends,
+# and a routing pass for every queue with waiting tickets, so a lost trigger costs seconds.
+SWEEP_EVERY_S = 5
+
+# Presence and other events not owned by one brand.
+AGENT_EVENTS_CHANNEL = "cc:events:agents"
+
+# arq job ids: one expiry job per offer; route jobs per queue (ROUTE_JOB_ID above).
+EXPIRE_JOB_ID = "expire:{offer_id}"

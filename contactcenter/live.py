@@ -7,10 +7,13 @@ announcement is lost, and the routing sweep and the dashboards' reloads catch up
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 from arq import ArqRedis
@@ -47,15 +50,31 @@ async def publish_quietly(redis: ArqRedis, events: list[dict[str, Any]]) -> None
         log.warning("live.publish_failed", events=len(events), exc_info=True)
 
 
-async def request_routing(redis: ArqRedis, queue_id: QueueId) -> bool:
-    """Enqueue `route_queue` for one queue; False when that job is already waiting."""
+async def request_routing(redis: ArqRedis, queue_id: UUID, *, force: bool = False) -> bool:
+    """Ask for a routing pass over one queue; False when one is already queued (see constants).
+
+    `force` enqueues even then (the sweep: it also repairs a pending key left by a crash).
+    """
+    job_id = constants.ROUTE_JOB_ID.format(queue_id=queue_id, generation=secrets.token_hex(6))
+    pending = constants.ROUTE_PENDING_KEY.format(queue_id=queue_id)
+    claimed = await redis.set(pending, job_id, nx=True, ex=constants.ROUTE_PENDING_TTL_S)
+    if not claimed and not force:
+        return False
     job = await redis.enqueue_job(
-        "route_queue",
-        str(queue_id),
-        _job_id=constants.ROUTE_JOB_ID.format(queue_id=queue_id),
-        _queue_name=constants.ARQ_QUEUE,
+        "route_queue", str(queue_id), _job_id=job_id, _queue_name=constants.ARQ_QUEUE
     )
     return job is not None
+
+
+async def schedule_expiry(redis: ArqRedis, offer_id: int, at: datetime) -> None:
+    """An expire_offer job at the offer's deadline (the sweep is the safety net)."""
+    await redis.enqueue_job(
+        "expire_offer",
+        offer_id,
+        _job_id=constants.EXPIRE_JOB_ID.format(offer_id=offer_id),
+        _defer_until=at,
+        _queue_name=constants.ARQ_QUEUE,
+    )
 
 
 class Announcer:

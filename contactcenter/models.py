@@ -60,6 +60,11 @@ class User(Record):
     team_id: TeamId | None
     supervisor_id: UserId | None
     created_at: datetime
+    skills: dict[str, int] = {}
+    languages: list[str] = []
+    capacity: dict[str, int] = {}
+    voice_exclusive: bool = True
+    queue_ids: list[QueueId] = []
 
     def at_least(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]

@@ -32,7 +32,8 @@ logs.configure("warning", "json")
 
 TABLES = (
     "events, delivery_receipts, messages, tickets, contact_identities, contacts, channel_accounts,"
-    " queues, api_tokens, users, teams, brands"
+    " queues, api_tokens, users, teams, brands, offers, shift_intervals, shift_plans, agent_state,"
+    " agent_queues"
 )
 
 

@@ -137,7 +137,8 @@ async def test_worker_process_runs_routing_jobs_and_stops_on_sigterm(
         assert not await request_routing(arq, queue_id)  # already waiting: deduplicated
     finally:
         await arq.aclose()
-    job_key = f"arq:job:{constants.ROUTE_JOB_ID.format(queue_id=queue_id)}"
+    job_id = (await redis.get(constants.ROUTE_PENDING_KEY.format(queue_id=queue_id))).decode()
+    job_key = f"arq:job:{job_id}"
     assert await redis.exists(job_key)
     worker = subprocess.Popen(  # noqa: S603 - our own CLI
         [*CLI, "worker"],
@@ -154,4 +155,4 @@ async def test_worker_process_runs_routing_jobs_and_stops_on_sigterm(
         worker.send_signal(signal.SIGTERM)
         out, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, out
-    assert '"event":"route.requested"' in out and str(queue_id) in out
+    assert '"event":"route.pass"' in out and str(queue_id) in out

@@ -2,24 +2,111 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from contactcenter import logs
-from contactcenter.store import catalog, db
+from arq import ArqRedis
+
+from contactcenter import constants, live, logs
+from contactcenter.actions import routing, shifts
+from contactcenter.store import db
+from contactcenter.store import routing as store
 
 log = logs.get_logger(__name__)
 
 
 async def route_queue(ctx: dict[str, Any], queue_id: str) -> int:
-    """Routing entry point for one queue, enqueued after a ticket is created or reopened.
+    """Offer a queue's waiting tickets to agents who can take them now; the offers made.
 
-    The offer logic (shifts, presence, skills, capacity) belongs to the routing engine; this job
-    reads how many tickets are waiting so the trigger path is exercised end to end. Returns that
-    count.
+    Runs passes while they make progress and lose races to other routers (fresh snapshot
+    each time), at most ROUTE_PASSES.
     """
-    logs.bind(job_id=ctx.get("job_id"), queue_id=queue_id)
+    redis: ArqRedis = ctx["redis"]
+    await redis.delete(constants.ROUTE_PENDING_KEY.format(queue_id=queue_id))
+    made = 0
+    for _ in range(constants.ROUTE_PASSES):
+        async with db.connection(ctx["pool"]) as conn:
+            result = await routing.do_route_queue(conn, UUID(queue_id), datetime.now(UTC))
+        await announce_offers(redis, result.created)
+        made += len(result.created)
+        lost = result.planned > len(result.created)
+        more = result.waiting >= constants.ROUTE_BATCH and bool(result.created)
+        if result.after_hours:
+            log.info("route.after_hours_reply", queue_id=queue_id, tickets=len(result.after_hours))
+        if not (lost or more):
+            break
+    log.info("route.pass", queue_id=queue_id, offers=made)
+    return made
+
+
+async def announce_offers(redis: ArqRedis, created: list[store.Created]) -> None:
+    """After commit: one expiry job per offer, and the live events."""
+    for offer in created:
+        await live.schedule_expiry(redis, offer.offer_id, offer.expires_at)
+    await live.publish_quietly(redis, [
+        {"type": "offer.created", "brand_id": str(o.brand_id), "ticket_id": o.ticket_id,
+         "offer_id": o.offer_id, "agent_id": str(o.agent_id), "attempt": o.attempt,
+         "expires_at": o.expires_at.isoformat()}
+        for o in created
+    ])  # fmt: skip
+
+
+async def expire_offer(ctx: dict[str, Any], offer_id: int) -> str:
+    """At an offer's deadline: expire it if still pending (the ticket is routed again)."""
     async with db.connection(ctx["pool"]) as conn:
-        waiting = await catalog.waiting_count(conn, UUID(queue_id))
-    log.info("route.requested", waiting=waiting)
-    return waiting
+        released = await routing.do_release(conn, offer_id, None, "expired")
+    await after_release(ctx["redis"], released)
+    return released.result
+
+
+async def after_release(redis: ArqRedis, released: store.Released) -> None:
+    """Publish a released offer and ask for its queue to be routed again."""
+    if released.result not in ("declined", "expired", "cancelled") or released.queue_id is None:
+        return
+    event = {"type": f"offer.{released.result}", "brand_id": str(released.brand_id),
+             "ticket_id": released.ticket_id, "escalated": released.escalated}  # fmt: skip
+    await live.publish_quietly(redis, [event])
+    if not released.escalated:
+        await live.request_routing(redis, released.queue_id)
+
+
+async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every few seconds: overdue offers, lost heartbeats, shift ends, routing, shift horizon.
+
+    The safety net under every trigger: a lost trigger delays a ticket by seconds, not forever.
+    """
+    redis: ArqRedis = ctx["redis"]
+    now = datetime.now(UTC)
+    counts = {"expired": 0, "offline": 0, "requeued": 0, "queues": 0, "rolled": 0}
+    async with db.connection(ctx["pool"]) as conn:
+        for offer_id in await store.overdue_offer_ids(conn, 1000):
+            released = await routing.do_release(conn, offer_id, None, "expired")
+            counts["expired"] += released.result == "expired"
+            await after_release(redis, released)
+        counts["offline"] = await _lost_heartbeats(conn, redis)
+        for ticket_id, queue_id in await store.shift_ended_assignments(conn):
+            await routing.do_requeue(conn, ticket_id, queue_id, None, "shift_ended")
+            counts["requeued"] += 1
+        queues = await store.queues_with_waiting(conn)
+        counts["rolled"] = await shifts.do_roll_shifts(conn, now)
+    for queue_id in queues:
+        await live.request_routing(redis, queue_id, force=True)
+    counts["queues"] = len(queues)
+    if any(v for k, v in counts.items() if k != "queues"):
+        log.info("sweep", **counts)
+    return counts
+
+
+async def _lost_heartbeats(conn: Any, redis: ArqRedis) -> int:
+    present = await store.agents_present(conn)
+    if not present:
+        return 0
+    keys = [constants.HEARTBEAT_KEY.format(user_id=u) for u in present]
+    beats = await redis.mget(keys)
+    lost = [user for user, beat in zip(present, beats, strict=True) if beat is None]
+    for user in lost:
+        _, cancelled = await routing.do_set_presence(conn, user, "offline", "heartbeat_lost")
+        for released in cancelled:
+            await after_release(redis, released)
+    return len(lost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq import func
+from arq import cron, func
 from arq.worker import Worker
 
 from contactcenter import constants, logs
@@ -12,6 +12,8 @@ from contactcenter.app import redis_settings
 from contactcenter.settings import Settings, require
 from contactcenter.store import db
 from workers import jobs
+
+SWEEP_SECONDS = set(range(0, 60, constants.SWEEP_EVERY_S))
 
 
 def create_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -30,16 +32,30 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
         logs.bind(job_id=ctx.get("job_id"))
 
     options: dict[str, Any] = {
-        # keep_result=0: a finished route job leaves no result key behind, so the next trigger
-        # for the same queue can enqueue `route:{queue_id}` again straight away.
-        "functions": [func(jobs.route_queue, name="route_queue", keep_result=0, max_tries=5)],
+        # keep_result=0: finished jobs leave no result keys; ids are unique per generation.
+        "functions": [
+            func(jobs.route_queue, name="route_queue", keep_result=0, max_tries=5),
+            func(jobs.expire_offer, name="expire_offer", keep_result=0, max_tries=5),
+        ],
+        "cron_jobs": [
+            cron(
+                jobs.sweep,
+                name="sweep",
+                second=SWEEP_SECONDS,
+                run_at_startup=True,
+                unique=True,
+                keep_result=0,
+            ),
+        ],
         "redis_settings": redis_settings(require(settings.redis_url, "CC_REDIS_URL")),
         "queue_name": constants.ARQ_QUEUE,
         "on_startup": startup,
         "on_shutdown": shutdown,
         "on_job_start": on_job_start,
         "handle_signals": False,
-        "poll_delay": 0.05,
+        # Idle workers look for new jobs this often; it bounds the queue wait of a routing
+        # request (arq's default, 0.5 s, alone would exceed the 250 ms webhook-to-offer budget).
+        "poll_delay": 0.02,
     }
     options.update(overrides)
     return Worker(**options)

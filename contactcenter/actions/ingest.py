@@ -4,7 +4,7 @@
 call of the ingest_messages() SQL function, all their delivery receipts in one statement, both
 in one transaction. The function locks each customer's identity row before deciding anything
 about them, so concurrent copies of a webhook on other connections or processes wait and then
-find the message already stored (see sql/migrations/0002_ingest_function.sql).
+find the message already stored (see sql/migrations/0003_ingest_function.sql).
 """
 
 from __future__ import annotations

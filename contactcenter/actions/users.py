@@ -11,6 +11,8 @@ from contactcenter.api.schemas import UserIn, UserPatch
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import User
 from contactcenter.security import hash_token, new_token
+from contactcenter.store import agents as agent_store
+from contactcenter.store import catalog as catalog_store
 from contactcenter.store import users as store
 
 
@@ -44,8 +46,18 @@ async def do_issue_token(conn: asyncpg.Connection, user: User, label: str) -> st
     return token
 
 
+ROUTING_FIELDS = ("skills", "languages", "capacity", "voice_exclusive", "queue_ids")
+
+
 async def do_update_user(conn: asyncpg.Connection, user_id: UUID, body: UserPatch) -> User:
+    """Change identity and routing attributes in one transaction."""
     changes = body.model_dump(exclude_unset=True)
+    routing = {k: changes.pop(k) for k in ROUTING_FIELDS if k in changes}
+    if routing.get("queue_ids"):
+        await _check_queues(conn, routing["queue_ids"])
+    for key in ("skills", "capacity", "languages", "voice_exclusive"):
+        if key in routing and routing[key] is None:
+            raise ApiError(ErrorCode.VALIDATION_FAILED, f"{key} cannot be null.")
     if "team_id" in changes:
         await check_team(conn, body.team_id)
     if "supervisor_id" in changes:
@@ -54,10 +66,21 @@ async def do_update_user(conn: asyncpg.Connection, user_id: UUID, body: UserPatc
             raise ApiError(ErrorCode.VALIDATION_FAILED, "A user cannot be their own supervisor.")
     if "role" in changes and body.role is not None:
         changes["role"] = body.role.value
-    user = await store.update_user(conn, user_id, changes)
-    if user is None:
-        raise ApiError(ErrorCode.NOT_FOUND, f"No user with id {user_id}.")
+    async with conn.transaction():
+        user = await store.update_user(conn, user_id, changes)
+        if user is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"No user with id {user_id}.")
+        if routing:
+            await agent_store.update_agent(conn, user_id, routing)
+            user = await store.get_user(conn, user_id) or user
     return user
+
+
+async def _check_queues(conn: asyncpg.Connection, queue_ids: list[UUID]) -> None:
+    found = await catalog_store.existing_queue_ids(conn, queue_ids)
+    missing = [str(q) for q in queue_ids if q not in found]
+    if missing:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, f"queue_ids {', '.join(missing)} do not exist.")
 
 
 async def _check_supervisor(conn: asyncpg.Connection, supervisor_id: UUID | None) -> None:

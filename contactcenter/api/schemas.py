@@ -152,6 +152,11 @@ class UserIn(In):
         return check_timezone(value)
 
 
+SkillLevel = Annotated[int, Field(ge=1, le=10)]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1, e.g. de")]
+Kind = Literal["voice", "chat", "social", "email"]
+
+
 class UserPatch(In):
     name: str | None = Field(default=None, max_length=200)
     role: Role | None = None
@@ -159,6 +164,13 @@ class UserPatch(In):
     language: Literal["en", "de"] | None = None
     team_id: UUID | None = None
     supervisor_id: UUID | None = None
+    skills: dict[Annotated[str, Field(min_length=1, max_length=64)], SkillLevel] | None = None
+    languages: list[LanguageCode] | None = Field(default=None, max_length=20)
+    capacity: dict[Kind, Annotated[int, Field(ge=0, le=100)]] | None = Field(
+        default=None, description="tickets per channel kind at once, e.g. {chat: 4, voice: 1}"
+    )
+    voice_exclusive: bool | None = None
+    queue_ids: list[UUID] | None = Field(default=None, max_length=200, description="queues served")
 
     @field_validator("timezone")
     @classmethod
@@ -176,6 +188,11 @@ class UserOut(Out):
     team_id: UUID | None
     supervisor_id: UUID | None
     created_at: datetime
+    skills: dict[str, int]
+    languages: list[str]
+    capacity: dict[str, int]
+    voice_exclusive: bool
+    queue_ids: list[UUID]
 
 
 class UserCreated(UserOut):

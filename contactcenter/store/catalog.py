@@ -21,6 +21,7 @@ _INSERT_QUEUE = q("queues.insert_queue")
 _GET_QUEUE = q("queues.get_queue")
 _LIST_QUEUES = q("queues.list_queues")
 _WAITING = q("queues.waiting_count")
+_EXISTING_QUEUES = q("queues.existing_queue_ids")
 _INSERT_ACCOUNT = q("accounts.insert_account")
 _GET_ACCOUNT = q("accounts.get_account")
 _LIST_ACCOUNTS = q("accounts.list_accounts")
@@ -112,3 +113,7 @@ async def list_accounts(
     at, last = after or (None, None)
     rows = await conn.fetch(_LIST_ACCOUNTS, brand_id, at, last, limit)
     return [ChannelAccount.model_validate(dict(r)) for r in rows]
+
+
+async def existing_queue_ids(conn: asyncpg.Connection, queue_ids: list[UUID]) -> set[UUID]:
+    return {r["id"] for r in await conn.fetch(_EXISTING_QUEUES, queue_ids)}

@@ -62,4 +62,4 @@ async def update_user(
     for column in ("name", "role", "timezone", "language", "team_id", "supervisor_id"):
         args += [column in changes, changes.get(column)]
     row = await conn.fetchrow(_UPDATE, *args)
-    return User.model_validate(dict(row)) if row else None
+    return await get_user(conn, user_id) if row else None

@@ -92,6 +92,14 @@ BEGIN
         SET status = CASE WHEN cur.status IN ('solved', 'pending') THEN 'open' ELSE t.status END,
             solved_at = CASE WHEN cur.status = 'solved' THEN NULL ELSE t.solved_at END,
             reopened_count = t.reopened_count + (cur.status = 'solved')::integer,
+            -- A reopened ticket is routed again (its last agent first, see sticky routing): handing
+            -- it straight back could put that agent over capacity.
+            routing = CASE WHEN cur.status = 'solved' THEN 'waiting' ELSE t.routing END,
+            queued_at = CASE WHEN cur.status = 'solved' THEN now() ELSE t.queued_at END,
+            attempts = CASE WHEN cur.status = 'solved' THEN 0 ELSE t.attempts END,
+            last_assignee_id = CASE WHEN cur.status = 'solved' THEN coalesce(t.assignee_id, t.last_assignee_id)
+                                    ELSE t.last_assignee_id END,
+            assignee_id = CASE WHEN cur.status = 'solved' THEN NULL ELSE t.assignee_id END,
             last_message_at = now(),
             last_inbound_at = greatest(t.last_inbound_at, l.sent),
             updated_at = now()

@@ -1,5 +1,5 @@
 -- The ingest statements (contactcenter/store/ingest.py). Messages go through the
--- ingest_messages() function (sql/migrations/0002_ingest_function.sql): one round trip per
+-- ingest_messages() function (sql/migrations/0003_ingest_function.sql): one round trip per
 -- group commit, however many webhooks it holds.
 
 -- name: ingest_messages

@@ -20,3 +20,6 @@ ORDER BY created_at, id LIMIT $4;
 
 -- name: waiting_count
 SELECT count(*) FROM tickets WHERE queue_id = $1 AND status = 'new' AND assignee_id IS NULL;
+
+-- name: existing_queue_ids
+SELECT id FROM queues WHERE id = ANY($1::uuid[]);

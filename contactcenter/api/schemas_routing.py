@@ -1,0 +1,163 @@
+"""Request and response shapes for routing: agents, shifts, queue hours, presence, offers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import holidays as holiday_tables
+from pydantic import Field, field_validator, model_validator
+
+from contactcenter.api.schemas import In, Out, check_timezone
+from contactcenter.routing import shifts
+
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["08:00"])]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Kind = Literal["voice", "chat", "social", "email"]
+_COUNTRIES = holiday_tables.list_supported_countries()
+
+
+class WeeklyIn(In):
+    days: list[Day] = Field(min_length=1)
+    start: HHMM
+    end: HHMM = Field(description="end <= start means the shift ends the next day")
+
+
+class ExceptionIn(In):
+    date: date
+    off: bool = False
+    start: HHMM | None = None
+    end: HHMM | None = None
+
+    @model_validator(mode="after")
+    def _off_or_times(self) -> ExceptionIn:
+        if self.off == (self.start is not None or self.end is not None) or (
+            not self.off and (self.start is None or self.end is None)
+        ):
+            raise ValueError("give either off: true, or both start and end")
+        return self
+
+
+class LeaveIn(In):
+    from_: date = Field(alias="from")
+    to: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LeaveIn:
+        if self.to < self.from_:
+            raise ValueError("leave ends before it starts")
+        return self
+
+
+class HolidaysIn(In):
+    country: str = Field(description="ISO 3166-1 alpha-2, e.g. DE")
+    region: str | None = Field(default=None, description="subdivision, e.g. BY for Bavaria")
+
+    @model_validator(mode="after")
+    def _known(self) -> HolidaysIn:
+        regions = _COUNTRIES.get(self.country)
+        if regions is None:
+            raise ValueError(f"no public-holiday calendar for country {self.country!r}")
+        if self.region is not None and self.region not in regions:
+            raise ValueError(
+                f"unknown region {self.region!r} for {self.country}; use one of {sorted(regions)}"
+            )
+        return self
+
+
+class CalendarIn(In):
+    """A weekly pattern in a time zone: an agent's shifts, or a queue's opening hours."""
+
+    timezone: str
+    weekly: list[WeeklyIn] = Field(default=[], max_length=50)
+    exceptions: list[ExceptionIn] = Field(default=[], max_length=500)
+    holidays: HolidaysIn | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    def to_plan(self, leave: list[LeaveIn] | None = None) -> shifts.Plan:
+        weekly = tuple(
+            shifts.WeeklyRule(
+                frozenset(shifts.DAYS.index(d) for d in w.days),
+                shifts.hm(w.start),
+                shifts.hm(w.end),
+            )
+            for w in self.weekly
+        )
+        exceptions = tuple(
+            shifts.DayException(e.date)
+            if e.off
+            else shifts.DayException(e.date, shifts.hm(e.start or ""), shifts.hm(e.end or ""))
+            for e in self.exceptions
+        )
+        return shifts.Plan(
+            self.timezone,
+            weekly,
+            exceptions,
+            tuple((x.from_, x.to) for x in leave or ()),
+            self.holidays.country if self.holidays else None,
+            self.holidays.region if self.holidays else None,
+        )
+
+
+class ShiftsIn(CalendarIn):
+    leave: list[LeaveIn] = Field(default=[], max_length=200)
+
+    def plan(self) -> shifts.Plan:
+        return self.to_plan(self.leave)
+
+
+class ShiftIntervalOut(Out):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ShiftsOut(Out):
+    plan: ShiftsIn | None
+    upcoming: list[ShiftIntervalOut] = Field(description="materialised shifts, next 14 days")
+
+
+class PresenceIn(In):
+    status: Literal["available", "away", "offline"]
+
+
+class PresenceOut(Out):
+    status: Literal["available", "busy", "away", "offline"]
+    since: datetime | None
+    on_shift: bool
+    load: dict[str, int]
+    capacity: dict[str, int]
+
+
+class OfferOut(Out):
+    id: int
+    ticket_id: int
+    queue_id: UUID
+    attempt: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class AssignIn(In):
+    agent_id: UUID
+    override: bool = Field(default=False, description="assign even past the agent's capacity")
+
+
+class TransferIn(In):
+    queue_id: UUID
+
+
+class AgentOut(Out):
+    id: UUID
+    name: str
+    email: str
+    team_id: UUID | None
+    presence: PresenceOut
+    queue_ids: list[UUID]
+    skills: dict[str, int]
+    languages: list[str]

@@ -1,0 +1,1 @@
+"""Routing decisions as pure functions: snapshots in, offers out, no I/O (see decide.py)."""

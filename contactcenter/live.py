@@ -42,6 +42,14 @@ async def publish(redis: ArqRedis, events: list[dict[str, Any]]) -> None:
         await pipe.execute()
 
 
+async def publish_to(redis: ArqRedis, channel: str, events: list[dict[str, Any]]) -> None:
+    """Publish events that belong to no brand (presence) on `channel`; errors are logged."""
+    try:
+        await redis.publish(channel, orjson.dumps(events))
+    except Exception:  # the change is committed; live views catch up on reload
+        log.warning("live.publish_failed", events=len(events), exc_info=True)
+
+
 async def publish_quietly(redis: ArqRedis, events: list[dict[str, Any]]) -> None:
     """Publish after commit from a request; Redis trouble is logged, never the caller's problem."""
     try:

@@ -93,6 +93,12 @@ class Queue(Record):
     max_attempts: int
     overflow: list[dict[str, Any]]
     after_hours_reply: str | None
+    hours: dict[str, Any] | None = None
+    language_required: bool = True
+    escalate_after_s: int = 600
+    sticky_s: int = 60
+    shift_end_drain_s: int = 600
+    shift_end_policy: str = "keep"
     created_at: datetime
 
 

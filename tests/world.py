@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from contactcenter.actions import catalog, users
-from contactcenter.api.schemas import ChannelAccountIn, QueueIn, UserIn
+from contactcenter.api.schemas import ChannelAccountIn, UserIn
+from contactcenter.api.schemas_routing import QueueIn
 from contactcenter.models import Brand, ChannelAccount, Queue, Team, User
 
 WA_SECRET = "test-app-secret"

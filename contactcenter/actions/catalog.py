@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from contactcenter import constants
-from contactcenter.api.schemas import ChannelAccountIn, QueueIn
+from contactcenter.api.schemas import ChannelAccountIn
+from contactcenter.api.schemas_routing import QueueIn, QueuePatch
 from contactcenter.channels.registry import CHANNELS
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Brand, ChannelAccount, Queue, Team
@@ -110,3 +112,34 @@ async def do_create_account(conn: asyncpg.Connection, body: ChannelAccountIn) ->
         )
     except asyncpg.UniqueViolationError:
         raise _conflict(f"{body.channel} account", body.name) from None
+
+
+NULLABLE_QUEUE_FIELDS = frozenset({"team_id", "after_hours_reply", "hours"})
+
+
+async def do_update_queue(conn: asyncpg.Connection, queue_id: UUID, body: QueuePatch) -> Queue:
+    """Change a queue's settings; null is allowed for team, after-hours reply and hours only."""
+    current = await catalog.get_queue(conn, queue_id)
+    if current is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No queue with id {queue_id}.")
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    nulls = sorted(k for k, v in changes.items() if v is None and k not in NULLABLE_QUEUE_FIELDS)
+    if nulls:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, f"{', '.join(nulls)} cannot be null.")
+    if "team_id" in changes:
+        await check_team(conn, body.team_id)
+        changes["team_id"] = body.team_id
+    for step in body.overflow or ():
+        if step.queue_id == queue_id:
+            raise ApiError(ErrorCode.VALIDATION_FAILED, "A queue cannot overflow into itself.")
+        if step.queue_id is not None:
+            await check_queue(conn, step.queue_id, current.brand_id)
+    if body.overflow is not None:
+        changes["overflow"] = [s.model_dump(mode="json", exclude_none=True) for s in body.overflow]
+    try:
+        queue = await catalog.update_queue(conn, queue_id, changes)
+    except asyncpg.UniqueViolationError:
+        raise _conflict("queue", str(body.name)) from None
+    if queue is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No queue with id {queue_id}.")
+    return queue

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from contactcenter import keys
+from contactcenter import keys, live
 from contactcenter.actions import catalog as actions
 from contactcenter.api.http import (
     decode_cursor,
@@ -25,12 +25,10 @@ from contactcenter.api.schemas import (
     ChannelAccountIn,
     ChannelAccountOut,
     PageQuery,
-    QueueIn,
-    QueueListQuery,
-    QueueOut,
     TeamIn,
     TeamOut,
 )
+from contactcenter.api.schemas_routing import QueueIn, QueueListQuery, QueueOut, QueuePatch
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Brand, ChannelAccount, Queue
 from contactcenter.store import catalog, db
@@ -105,6 +103,16 @@ async def list_queues(request: web.Request) -> web.Response:
         rows = await catalog.list_queues(conn, query.brand_id, _keyset(query.cursor), query.limit)
     items = [QueueOut.model_validate(q).model_dump(mode="json") for q in rows]
     return json_response({"items": items, "next_cursor": _next(rows, query.limit)})
+
+
+async def update_queue(request: web.Request) -> web.Response:
+    """Change routing settings; the queue's waiting tickets are routed again at once."""
+    queue_id = path_uuid(request, "queue_id", "queue")
+    body = await parse_body(request, QueuePatch)
+    async with db.connection(request.app[keys.POOL]) as conn:
+        queue = await actions.do_update_queue(conn, queue_id, body)
+    await live.request_routing(request.app[keys.REDIS], queue.id)
+    return json_response(QueueOut.model_validate(queue))
 
 
 def account_out(request: web.Request, account: ChannelAccount) -> ChannelAccountOut:

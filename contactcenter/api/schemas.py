@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contactcenter import constants
 from contactcenter.models import Priority, Role, TicketStatus
@@ -67,49 +67,6 @@ class TeamOut(Out):
     id: UUID
     name: str
     created_at: datetime
-
-
-class OverflowStep(In):
-    after_s: int = Field(ge=0, description="seconds a ticket waits before this step applies")
-    queue_id: UUID | None = None
-    drop_skills: list[str] | None = None
-
-    @model_validator(mode="after")
-    def _one_target(self) -> OverflowStep:
-        if (self.queue_id is None) == (self.drop_skills is None):
-            raise ValueError("give exactly one of queue_id or drop_skills")
-        return self
-
-
-class QueueIn(In):
-    brand_id: UUID
-    name: Name
-    team_id: UUID | None = None
-    required_skills: dict[str, Annotated[int, Field(ge=1, le=10)]] = {}
-    strategy: Literal["longest_idle", "least_occupied", "round_robin"] = "longest_idle"
-    offer_timeout_s: int = Field(default=120, ge=5, le=3600)
-    max_attempts: int = Field(default=5, ge=1, le=100)
-    overflow: list[OverflowStep] = []
-    after_hours_reply: str | None = Field(default=None, max_length=4096)
-    sla_policy_id: UUID | None = None
-
-
-class QueueOut(Out):
-    id: UUID
-    brand_id: UUID
-    name: str
-    team_id: UUID | None
-    required_skills: dict[str, int]
-    strategy: str
-    offer_timeout_s: int
-    max_attempts: int
-    overflow: list[dict[str, Any]]
-    after_hours_reply: str | None
-    created_at: datetime
-
-
-class QueueListQuery(PageQuery):
-    brand_id: UUID | None = None
 
 
 class ChannelAccountIn(In):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import holidays as holiday_tables
 from pydantic import Field, field_validator, model_validator
 
-from contactcenter.api.schemas import In, Out, check_timezone
+from contactcenter.api.schemas import In, Name, Out, PageQuery, check_timezone
 from contactcenter.routing import shifts
 
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["08:00"])]
@@ -161,3 +161,89 @@ class AgentOut(Out):
     queue_ids: list[UUID]
     skills: dict[str, int]
     languages: list[str]
+
+
+class OverflowStep(In):
+    after_s: int = Field(ge=0, description="seconds a ticket waits before this step applies")
+    queue_id: UUID | None = None
+    drop_skills: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> OverflowStep:
+        if (self.queue_id is None) == (self.drop_skills is None):
+            raise ValueError("give exactly one of queue_id or drop_skills")
+        return self
+
+
+class QueueIn(In):
+    brand_id: UUID
+    name: Name
+    team_id: UUID | None = None
+    required_skills: dict[str, Annotated[int, Field(ge=1, le=10)]] = {}
+    strategy: Literal["longest_idle", "least_occupied", "round_robin"] = "longest_idle"
+    offer_timeout_s: int = Field(default=120, ge=5, le=3600)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    overflow: list[OverflowStep] = []
+    after_hours_reply: str | None = Field(
+        default=None, max_length=4096, description="sent once per ticket while the queue is closed"
+    )
+    sla_policy_id: UUID | None = None
+    hours: CalendarIn | None = Field(default=None, description="opening hours; null: always open")
+    language_required: bool = Field(
+        default=True, description="offer only to agents speaking the customer's language"
+    )
+    escalate_after_s: int = Field(
+        default=600, ge=10, le=86400, description="each wait this long adds a priority level"
+    )
+    sticky_s: int = Field(
+        default=60, ge=0, le=3600, description="wait this long for the customer's last agent"
+    )
+    shift_end_drain_s: int = Field(
+        default=600, ge=0, le=7200, description="no new offers this close to a shift's end"
+    )
+    shift_end_policy: Literal["keep", "requeue"] = Field(
+        default="keep", description="an agent's open tickets at shift end"
+    )
+
+
+class QueueOut(Out):
+    id: UUID
+    brand_id: UUID
+    name: str
+    team_id: UUID | None
+    required_skills: dict[str, int]
+    strategy: str
+    offer_timeout_s: int
+    max_attempts: int
+    overflow: list[dict[str, Any]]
+    after_hours_reply: str | None
+    hours: dict[str, Any] | None
+    language_required: bool
+    escalate_after_s: int
+    sticky_s: int
+    shift_end_drain_s: int
+    shift_end_policy: str
+    created_at: datetime
+
+
+class QueuePatch(In):
+    """Change routing settings; every field is optional. Waiting tickets are re-routed."""
+
+    name: Name | None = None
+    team_id: UUID | None = None
+    required_skills: dict[str, Annotated[int, Field(ge=1, le=10)]] | None = None
+    strategy: Literal["longest_idle", "least_occupied", "round_robin"] | None = None
+    offer_timeout_s: int | None = Field(default=None, ge=5, le=3600)
+    max_attempts: int | None = Field(default=None, ge=1, le=100)
+    overflow: list[OverflowStep] | None = None
+    after_hours_reply: str | None = Field(default=None, max_length=4096)
+    hours: CalendarIn | None = None
+    language_required: bool | None = None
+    escalate_after_s: int | None = Field(default=None, ge=10, le=86400)
+    sticky_s: int | None = Field(default=None, ge=0, le=3600)
+    shift_end_drain_s: int | None = Field(default=None, ge=0, le=7200)
+    shift_end_policy: Literal["keep", "requeue"] | None = None
+
+
+class QueueListQuery(PageQuery):
+    brand_id: UUID | None = None

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from aiohttp import web
 
-from contactcenter import keys, live
+from contactcenter import keys, live, logs
+from contactcenter.actions import routing
 from contactcenter.actions import tickets as actions
 from contactcenter.api.http import (
     decode_cursor,
@@ -25,10 +26,14 @@ from contactcenter.api.schemas import (
     TicketOut,
     TicketPatch,
 )
+from contactcenter.api.schemas_routing import AssignIn, TransferIn
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Message
 from contactcenter.store import db
+from contactcenter.store import routing as routing_store
 from contactcenter.store import tickets as store
+
+log = logs.get_logger(__name__)
 
 
 def _bad_cursor() -> ApiError:
@@ -69,10 +74,79 @@ async def update_ticket(request: web.Request) -> web.Response:
     user = request[keys.USER]
     async with db.connection(request.app[keys.POOL]) as conn:
         ticket = await actions.check_ticket(conn, user, ticket_id)
-        events = await actions.do_update_ticket(conn, user, ticket, patch)
+        change = await actions.do_update_ticket(conn, user, ticket, patch)
         ticket = await actions.check_ticket(conn, user, ticket_id)
-    if events:
-        await live.publish_quietly(request.app[keys.REDIS], events)
+    await _after(request, change)
+    return json_response(TicketOut.model_validate(ticket))
+
+
+async def _after(request: web.Request, change: actions.TicketChange) -> None:
+    """After commit: publish, and route the queues whose waiting work or capacity changed."""
+    redis = request.app[keys.REDIS]
+    if change.events:
+        await live.publish_quietly(redis, change.events)
+    for queue_id in change.route_queues:
+        try:
+            await live.request_routing(redis, queue_id)
+        except Exception:  # the sweep routes it within seconds; the change itself stands
+            log.warning("tickets.route_request_failed", queue_id=str(queue_id), exc_info=True)
+
+
+async def assign(request: web.Request) -> web.Response:
+    """Assign or reassign to an agent; capacity is respected unless `override` is true."""
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    body = await parse_body(request, AssignIn)
+    user = request[keys.USER]
+    change = actions.TicketChange()
+    async with db.connection(request.app[keys.POOL]) as conn:
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+        await actions.check_agent(conn, body.agent_id)
+        await routing.do_assign(conn, ticket.id, body.agent_id, user.id, body.override)
+        if ticket.assignee_id is not None:
+            change.route_queues |= set(
+                await routing_store.queues_of_agent(conn, ticket.assignee_id)
+            )
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+    change.events.append({"type": "ticket.assigned", "brand_id": str(ticket.brand_id),
+                          "ticket_id": ticket.id, "assignee_id": str(body.agent_id),
+                          "override": body.override})  # fmt: skip
+    await _after(request, change)
+    return json_response(TicketOut.model_validate(ticket))
+
+
+async def transfer(request: web.Request) -> web.Response:
+    """Move to another queue of the brand; it waits there (unassigned), keeping its age."""
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    body = await parse_body(request, TransferIn)
+    user = request[keys.USER]
+    change = actions.TicketChange()
+    async with db.connection(request.app[keys.POOL]) as conn:
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+        await actions.do_transfer(conn, user, ticket, body.queue_id, change)
+        if ticket.assignee_id is not None:
+            change.route_queues |= set(
+                await routing_store.queues_of_agent(conn, ticket.assignee_id)
+            )
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+    await _after(request, change)
+    return json_response(TicketOut.model_validate(ticket))
+
+
+async def requeue(request: web.Request) -> web.Response:
+    """Unassign and put back to waiting in its queue (keeps its age and its time waiting)."""
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    user = request[keys.USER]
+    change = actions.TicketChange()
+    async with db.connection(request.app[keys.POOL]) as conn:
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+        await routing.do_requeue(conn, ticket.id, ticket.queue_id, user.id, "supervisor")
+        change.route_queues.add(ticket.queue_id)
+        if ticket.assignee_id is not None:
+            change.route_queues |= set(
+                await routing_store.queues_of_agent(conn, ticket.assignee_id)
+            )
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+    await _after(request, change)
     return json_response(TicketOut.model_validate(ticket))
 
 

@@ -18,6 +18,7 @@ _INSERT_TEAM = q("brands.insert_team")
 _LIST_TEAMS = q("brands.list_teams")
 _GET_TEAM = q("brands.get_team")
 _INSERT_QUEUE = q("queues.insert_queue")
+_UPDATE_QUEUE = q("queues.update_queue")
 _GET_QUEUE = q("queues.get_queue")
 _LIST_QUEUES = q("queues.list_queues")
 _WAITING = q("queues.waiting_count")
@@ -58,18 +59,33 @@ async def get_team(conn: asyncpg.Connection, team_id: UUID) -> Team | None:
 
 async def insert_queue(conn: asyncpg.Connection, fields: dict[str, Any]) -> Queue:
     row = await conn.fetchrow(
-        _INSERT_QUEUE,
-        fields["brand_id"],
-        fields["name"],
-        fields.get("team_id"),
-        fields.get("required_skills", {}),
-        fields.get("strategy", "longest_idle"),
-        fields.get("offer_timeout_s", 120),
-        fields.get("max_attempts", 5),
-        fields.get("overflow", []),
-        fields.get("after_hours_reply"),
-    )
+        _INSERT_QUEUE, fields["brand_id"], fields["name"], fields.get("team_id"),
+        fields.get("required_skills", {}), fields.get("strategy", "longest_idle"),
+        fields.get("offer_timeout_s", 120), fields.get("max_attempts", 5),
+        fields.get("overflow", []), fields.get("after_hours_reply"), fields.get("hours"),
+        fields.get("language_required", True), fields.get("escalate_after_s", 600),
+        fields.get("sticky_s", 60), fields.get("shift_end_drain_s", 600),
+        fields.get("shift_end_policy", "keep"),
+    )  # fmt: skip
     return Queue.model_validate(dict(row))
+
+
+QUEUE_FIELDS = (
+    "name", "team_id", "required_skills", "strategy", "offer_timeout_s", "max_attempts",
+    "overflow", "after_hours_reply", "hours", "language_required", "escalate_after_s",
+    "sticky_s", "shift_end_drain_s", "shift_end_policy",
+)  # fmt: skip
+
+
+async def update_queue(
+    conn: asyncpg.Connection, queue_id: UUID, changes: dict[str, Any]
+) -> Queue | None:
+    """Change the given fields (see QUEUE_FIELDS); None when the queue does not exist."""
+    args: list[Any] = [queue_id]
+    for name in QUEUE_FIELDS:
+        args += [name in changes, changes.get(name)]
+    row = await conn.fetchrow(_UPDATE_QUEUE, *args)
+    return Queue.model_validate(dict(row)) if row else None
 
 
 async def get_queue(conn: asyncpg.Connection, queue_id: UUID) -> Queue | None:

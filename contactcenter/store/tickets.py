@@ -16,6 +16,7 @@ _LIST = q("tickets.list_tickets")
 _GET = q("tickets.get_ticket")
 _LOCK = q("tickets.lock_ticket")
 _UPDATE = q("tickets.update_ticket")
+_CANCEL_OFFERS = q("tickets.cancel_pending_offers")
 _EVENT = q("tickets.insert_event")
 _EVENTS = q("tickets.list_events")
 _MESSAGES = q("messages.list_messages")
@@ -68,15 +69,11 @@ async def lock_ticket(conn: asyncpg.Connection, ticket_id: int) -> dict[str, Any
 
 
 async def update_ticket(conn: asyncpg.Connection, ticket_id: int, fields: dict[str, Any]) -> None:
-    await conn.execute(
-        _UPDATE,
-        ticket_id,
-        fields["status"],
-        fields["priority"],
-        fields["queue_id"],
-        fields["assignee_id"],
-        fields["tags"],
-    )
+    await conn.execute(_UPDATE, ticket_id, fields["status"], fields["priority"], fields["tags"])
+
+
+async def cancel_pending_offers(conn: asyncpg.Connection, ticket_id: int) -> None:
+    await conn.execute(_CANCEL_OFFERS, ticket_id)
 
 
 async def insert_event(

@@ -185,7 +185,9 @@ CREATE TABLE events (
     message_id     bigint,
     actor_user_id  uuid,
     data           jsonb NOT NULL DEFAULT '{}',
-    created_at     timestamptz NOT NULL DEFAULT now()
+    -- clock time, not transaction start: a change made after waiting for a lock is stamped
+    -- after the change it waited for, so the history replays in the order it happened.
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX events_ticket_idx ON events (ticket_id, id) WHERE ticket_id IS NOT NULL;
 CREATE INDEX events_brand_idx ON events (brand_id, id);

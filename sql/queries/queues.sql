@@ -1,18 +1,44 @@
 -- name: insert_queue
 INSERT INTO queues (brand_id, name, team_id, required_skills, strategy, offer_timeout_s,
-                    max_attempts, overflow, after_hours_reply)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    max_attempts, overflow, after_hours_reply, hours, language_required,
+                    escalate_after_s, sticky_s, shift_end_drain_s, shift_end_policy)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING id, brand_id, name, team_id, required_skills, strategy, offer_timeout_s,
-          max_attempts, overflow, after_hours_reply, created_at;
+       max_attempts, overflow, after_hours_reply, hours, language_required, escalate_after_s,
+       sticky_s, shift_end_drain_s, shift_end_policy, created_at;
+
+-- name: update_queue
+-- Each column changes only when its flag ($2, $4, ...) is set, so PATCH can also set null.
+UPDATE queues SET
+    name = CASE WHEN $2 THEN $3 ELSE name END,
+    team_id = CASE WHEN $4 THEN $5::uuid ELSE team_id END,
+    required_skills = CASE WHEN $6 THEN $7::jsonb ELSE required_skills END,
+    strategy = CASE WHEN $8 THEN $9 ELSE strategy END,
+    offer_timeout_s = CASE WHEN $10 THEN $11::integer ELSE offer_timeout_s END,
+    max_attempts = CASE WHEN $12 THEN $13::integer ELSE max_attempts END,
+    overflow = CASE WHEN $14 THEN $15::jsonb ELSE overflow END,
+    after_hours_reply = CASE WHEN $16 THEN $17 ELSE after_hours_reply END,
+    hours = CASE WHEN $18 THEN $19::jsonb ELSE hours END,
+    language_required = CASE WHEN $20 THEN $21::boolean ELSE language_required END,
+    escalate_after_s = CASE WHEN $22 THEN $23::integer ELSE escalate_after_s END,
+    sticky_s = CASE WHEN $24 THEN $25::integer ELSE sticky_s END,
+    shift_end_drain_s = CASE WHEN $26 THEN $27::integer ELSE shift_end_drain_s END,
+    shift_end_policy = CASE WHEN $28 THEN $29 ELSE shift_end_policy END
+WHERE id = $1
+RETURNING id, brand_id, name, team_id, required_skills, strategy, offer_timeout_s,
+       max_attempts, overflow, after_hours_reply, hours, language_required, escalate_after_s,
+       sticky_s, shift_end_drain_s, shift_end_policy, created_at;
 
 -- name: get_queue
 SELECT id, brand_id, name, team_id, required_skills, strategy, offer_timeout_s,
-       max_attempts, overflow, after_hours_reply, created_at
+       max_attempts, overflow, after_hours_reply, hours, language_required, escalate_after_s,
+       sticky_s, shift_end_drain_s, shift_end_policy, created_at
 FROM queues WHERE id = $1;
 
 -- name: list_queues
 SELECT id, brand_id, name, team_id, required_skills, strategy, offer_timeout_s,
-       max_attempts, overflow, after_hours_reply, created_at
+       max_attempts, overflow, after_hours_reply, hours, language_required, escalate_after_s,
+       sticky_s, shift_end_drain_s, shift_end_policy, created_at
 FROM queues
 WHERE ($1::uuid IS NULL OR brand_id = $1)
   AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3::uuid))

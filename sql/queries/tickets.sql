@@ -30,13 +30,22 @@ WHERE t.id = $1;
 SELECT id, status, priority, queue_id, assignee_id, tags FROM tickets WHERE id = $1 FOR UPDATE;
 
 -- name: update_ticket
+-- Status, priority, tags. Solved and closed tickets leave routing (their capacity frees); one
+-- reopened by an agent returns to its assignee, or waits when it has none.
 UPDATE tickets SET
-    status = $2, priority = $3, queue_id = $4, assignee_id = $5, tags = $6,
+    status = $2, priority = $3, tags = $4,
     solved_at = CASE WHEN $2 = 'solved' AND status <> 'solved' THEN now()
                      WHEN $2 IN ('solved', 'closed') THEN solved_at ELSE NULL END,
     closed_at = CASE WHEN $2 = 'closed' AND status <> 'closed' THEN now() ELSE closed_at END,
+    routing = CASE WHEN $2 IN ('solved', 'closed') THEN 'done'
+                   WHEN routing = 'done' THEN CASE WHEN assignee_id IS NULL THEN 'waiting' ELSE 'assigned' END
+                   ELSE routing END,
     updated_at = now()
 WHERE id = $1;
+
+-- name: cancel_pending_offers
+UPDATE offers SET status = 'cancelled', responded_at = clock_timestamp()
+WHERE ticket_id = $1 AND status = 'pending';
 
 -- name: insert_event
 INSERT INTO events (brand_id, kind, ticket_id, actor_user_id, data) VALUES ($1, $2, $3, $4, $5);

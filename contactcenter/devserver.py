@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 
 from aiohttp import web
@@ -13,7 +12,7 @@ from contactcenter.app import create_app
 from contactcenter.settings import Settings, require
 from contactcenter.store import db
 from contactcenter.store.migrations import migrate
-from workers.settings import create_worker
+from workers.settings import create_worker, stop_worker
 
 
 async def run_dev(settings: Settings) -> None:
@@ -40,10 +39,7 @@ async def run_dev(settings: Settings) -> None:
         [asyncio.create_task(stop.wait()), worker_task], return_when=asyncio.FIRST_COMPLETED
     )
     print("\nstopping …", flush=True)
-    await worker.close()
-    worker_task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await worker_task
+    await stop_worker(worker, worker_task)
     await runner.cleanup()
     print("stopped.", flush=True)
 

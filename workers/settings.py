@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from arq import cron, func
@@ -59,3 +61,19 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
     }
     options.update(overrides)
     return Worker(**options)
+
+
+async def stop_worker(worker: Worker, run_task: asyncio.Task[None], grace_s: float = 10.0) -> None:
+    """Stop polling, let jobs in flight finish (up to grace_s), then close the worker.
+
+    arq's own close() cancels running jobs and re-raises their CancelledError, skipping its
+    shutdown hooks; a routing pass or an expiry is better finished than retried.
+    """
+    run_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await run_task
+    running = [t for t in worker.tasks.values() if not t.done()]
+    if running:
+        await asyncio.wait(running, timeout=grace_s)
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker.close()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
 
-from contactcenter.routing.model import PRIORITY_RANK, Agent, Offer, QueueRules, Ticket
+from contactcenter.routing.model import KINDS, PRIORITY_RANK, Agent, Offer, QueueRules, Ticket
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 FAR = datetime.max.replace(tzinfo=UTC)
@@ -134,12 +134,19 @@ def plan(
         for queue_id in agent.queues:
             by_queue.setdefault(queue_id, []).append(agent)
     by_id = {a.id: a for a in agents}
+    free = {kind: sum(has_room(a, kind) for a in agents) for kind in KINDS}
+    may_reply = not queue.is_open and queue.has_after_hours_reply
     for ticket in order(tickets, queue, now):
+        if not free.get(ticket.kind) and not (may_reply and not ticket.after_hours_replied):
+            continue  # nobody in the snapshot has room for this kind: no need to look
         offer, hold = _place(ticket, queue, rules, by_queue, by_id, now)
         if offer is not None:
             agent = by_id[offer.agent_id]
+            before = {kind: has_room(agent, kind) for kind in KINDS}
             agent.load[ticket.kind] = agent.load.get(ticket.kind, 0) + 1
             agent.last_offer_at = now
+            for kind in KINDS:
+                free[kind] -= before[kind] and not has_room(agent, kind)
             result.offers.append(offer)
         elif hold:
             result.held.append(ticket.id)

@@ -14,7 +14,7 @@ from tests.helpers import post_whatsapp, wa_hook, wa_text
 from tests.routing.staffing import offers, route, staff
 from tests.routing.test_flow import _sweep
 from tests.world import World
-from workers.settings import create_worker
+from workers.settings import create_worker, stop_worker
 
 Client = TestClient[Any, Any]
 
@@ -209,8 +209,7 @@ async def test_webhook_to_offer_through_the_worker(
             while not await pool.fetchval("SELECT count(*) FROM offers"):
                 await asyncio.sleep(0.02)
     finally:
-        await worker.close()
-        task.cancel()
+        await stop_worker(worker, task)
     row = await pool.fetchrow(
         "SELECT o.user_id, o.created_at - t.created_at AS lag FROM offers o JOIN tickets t ON t.id = o.ticket_id"
     )

@@ -31,7 +31,7 @@ async def route_queue(ctx: dict[str, Any], queue_id: str) -> int:
         await announce_offers(redis, result.created)
         made += len(result.created)
         lost = result.planned > len(result.created)
-        more = result.waiting >= constants.ROUTE_BATCH and bool(result.created)
+        more = result.more and bool(result.created)
         if result.after_hours:
             log.info("route.after_hours_reply", queue_id=queue_id, tickets=len(result.after_hours))
         if not (lost or more):

@@ -17,6 +17,7 @@ from contactcenter import constants
 from contactcenter.api.schemas_routing import CalendarIn
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.routing import decide, shifts
+from contactcenter.routing.model import Agent, QueueRules
 from contactcenter.store import routing as store
 
 OFFER_GONE = {
@@ -32,7 +33,8 @@ class RoutePass:
     created: list[store.Created] = field(default_factory=list)
     after_hours: list[int] = field(default_factory=list)
     planned: int = 0
-    waiting: int = 0
+    waiting: int = 0  # tickets read this pass
+    more: bool = False  # the read stopped at its limit: more may be waiting
 
 
 async def do_route_queue(conn: asyncpg.Connection, queue_id: UUID, now: datetime) -> RoutePass:
@@ -44,17 +46,30 @@ async def do_route_queue(conn: asyncpg.Connection, queue_id: UUID, now: datetime
     extra = [s.queue_id for s in home.rules.overflow if s.queue_id is not None]
     if extra:
         rows |= await store.queue_rows(conn, extra)
-    tickets = await store.waiting_tickets(conn, queue_id, constants.ROUTE_BATCH)
-    if not tickets:
-        return RoutePass()
-    agents = await store.candidate_agents(conn, [queue_id, *extra], now)
     queue = replace(home.rules, is_open=is_open(home.hours, now))
+    agents = await store.candidate_agents(conn, [queue_id, *extra], now)
+    limit = _ticket_limit(agents, queue)
+    if limit == 0:
+        return RoutePass()
+    tickets = await store.waiting_tickets(conn, queue_id, limit, now, queue.escalate_after_s)
     plan = decide.plan(queue, {q: r.rules for q, r in rows.items()}, tickets, agents, now)
     created = await store.create_offers(conn, plan.offers)
     replied: list[int] = []
     if plan.after_hours and home.after_hours_reply:
         replied = await store.mark_after_hours(conn, plan.after_hours, home.after_hours_reply)
-    return RoutePass(created, replied, len(plan.offers), len(tickets))
+    return RoutePass(created, replied, len(plan.offers), len(tickets), len(tickets) >= limit)
+
+
+def _ticket_limit(agents: list[Agent], queue: QueueRules) -> int:
+    """How many waiting tickets are worth reading: room for a few times the free slots (some
+    will not match skills or language). Nobody with room: none, unless after-hours replies
+    may be due (they need the tickets, not agents)."""
+    free = sum(
+        max(0, cap - a.load.get(kind, 0)) for a in agents for kind, cap in a.capacity.items()
+    )
+    if free == 0:
+        return constants.ROUTE_BATCH if not queue.is_open and queue.has_after_hours_reply else 0
+    return min(constants.ROUTE_BATCH, 4 * free + 20)
 
 
 def is_open(hours: dict[str, object] | None, now: datetime) -> bool:

@@ -81,8 +81,11 @@ def _queue_row(r: asyncpg.Record) -> QueueRow:
     return QueueRow(rules, r["hours"], r["after_hours_reply"])
 
 
-async def waiting_tickets(conn: asyncpg.Connection, queue_id: UUID, limit: int) -> list[Ticket]:
-    rows = await conn.fetch(_WAITING, queue_id, limit)
+async def waiting_tickets(
+    conn: asyncpg.Connection, queue_id: UUID, limit: int, now: datetime, escalate_after_s: int
+) -> list[Ticket]:
+    """The first `limit` waiting tickets in the planner's order."""
+    rows = await conn.fetch(_WAITING, queue_id, limit, now, float(escalate_after_s))
     return [
         Ticket(r["id"], r["queue_id"], r["kind"], r["priority"], r["created_at"], r["queued_at"],
                r["sla_due_at"], r["language"], r["last_agent"], frozenset(r["excluded"]),

@@ -7,9 +7,18 @@ SELECT id, required_skills, strategy, offer_timeout_s, overflow, language_requir
 FROM queues WHERE id = ANY($1::uuid[]);
 
 -- name: waiting_tickets
--- The oldest waiting tickets of a queue, with what the planner needs about each: the
--- customer's language, their last agent (this ticket's, else their latest earlier ticket's),
--- and the agents who declined it or let an offer of it expire.
+-- The first $2 waiting tickets of a queue in the planner's order (priority plus one level per
+-- $4 seconds of age, then SLA deadline, then age; decide.order sorts the same way), with what
+-- the planner needs about each: the customer's language, their last agent (this ticket's, else
+-- their latest earlier ticket's), the agents who declined it or let an offer of it expire.
+WITH first AS (
+    SELECT t.id FROM tickets t
+    WHERE t.queue_id = $1 AND t.routing = 'waiting' AND t.status IN ('new', 'open', 'pending')
+    ORDER BY (CASE t.priority WHEN 'low' THEN 0 WHEN 'normal' THEN 1 WHEN 'high' THEN 2 ELSE 3 END
+              + greatest(0, floor(extract(epoch FROM $3::timestamptz - t.created_at) / $4))) DESC,
+             t.sla_due_at NULLS LAST, t.created_at, t.id
+    LIMIT $2
+)
 SELECT t.id, t.queue_id, t.kind, t.priority, t.created_at, t.queued_at, t.sla_due_at, c.language,
        coalesce(t.last_assignee_id,
                 (SELECT p.assignee_id FROM tickets p
@@ -18,11 +27,8 @@ SELECT t.id, t.queue_id, t.kind, t.priority, t.created_at, t.queued_at, t.sla_du
        coalesce((SELECT array_agg(o.user_id) FROM offers o
                  WHERE o.ticket_id = t.id AND o.status IN ('declined', 'expired')), '{}') AS excluded,
        t.after_hours_replied_at IS NOT NULL AS after_hours_replied
-FROM tickets t
-JOIN contacts c ON c.id = t.contact_id
-WHERE t.queue_id = $1 AND t.routing = 'waiting' AND t.status IN ('new', 'open', 'pending')
-ORDER BY t.queued_at
-LIMIT $2;
+FROM first JOIN tickets t ON t.id = first.id
+JOIN contacts c ON c.id = t.contact_id;
 
 -- name: candidate_agents
 -- Agents who could take work right now for any of the queues: available, on shift (the GiST

@@ -66,8 +66,8 @@ ROUTE_PASSES = 5
 SHIFT_HORIZON_DAYS = 21
 SHIFT_ROLL_S = 14 * 24 * 3600
 
-# An agent whose dashboard (or API client) sent no heartbeat for this long is set offline.
-HEARTBEAT_TTL_S = 60
+# Heartbeats live in Redis under this key with a TTL of CC_HEARTBEAT_TTL_S (default 60 s); the
+# sweep sets agents whose key expired offline.
 HEARTBEAT_KEY = "cc:hb:{user_id}"
 
 # The sweep runs every SWEEP_EVERY_S seconds: overdue offers, lost heartbeats, shift ends,

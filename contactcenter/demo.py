@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from contactcenter.actions.shifts import horizon, intervals_for
+from contactcenter.api.schemas_routing import ShiftsIn
 from contactcenter.security import hash_token
+from contactcenter.store import agents
 from contactcenter.store.queries import q
 
 DEMO_FILE = Path(__file__).resolve().parents[1] / "config" / "demo.toml"
@@ -76,5 +80,23 @@ async def load(conn: asyncpg.Connection, path: Path = DEMO_FILE) -> Demo:
                 teams.get(u.get("team", "")),
             )
             await conn.execute(q("demo.upsert_token"), user_id, hash_token(u["token"]))
+            await _agent(conn, user_id, u, queues)
             users.append(DemoUser(u["email"], u["role"], u["token"]))
     return Demo(brand_id, data["channel_accounts"], users)
+
+
+async def _agent(
+    conn: asyncpg.Connection, user_id: UUID, u: dict[str, Any], queues: dict[str, UUID]
+) -> None:
+    """Routing attributes and shifts of a demo agent (replaced on every load)."""
+    changes: dict[str, Any] = {k: u[k] for k in ("skills", "languages", "capacity") if k in u}
+    if "queues" in u:
+        changes["queue_ids"] = [queues[name] for name in u["queues"]]
+    if changes:
+        await agents.update_agent(conn, user_id, changes)
+    if "shifts" in u:
+        now = datetime.now(UTC)
+        plan = ShiftsIn.model_validate(u["shifts"])
+        data = plan.model_dump(mode="json", by_alias=True)
+        await agents.put_plan(conn, user_id, data, intervals_for(plan, now), now)
+        await agents.set_materialized_until(conn, user_id, horizon(now))

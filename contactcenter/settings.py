@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     account_cache_s: float = Field(
         default=5.0, description="how long a web process trusts its copy of a channel account"
     )
+    heartbeat_ttl_s: int = Field(
+        default=60, description="an agent without a heartbeat for this long is set offline"
+    )
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )

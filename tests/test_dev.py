@@ -50,6 +50,14 @@ def _get(url: str, token: str | None = None) -> dict[str, object]:
         return data
 
 
+def _send(method: str, url: str, token: str, body: dict[str, object]) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    request = urllib.request.Request(url, json.dumps(body).encode(), headers, method=method)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310 - localhost
+        data: dict[str, object] = json.loads(resp.read())
+        return data
+
+
 def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path: Path) -> None:
     """Banner with URLs and tokens; webhooks accepted; tickets visible; Ctrl-C exits 0; restart works."""
     port = free_port()
@@ -61,6 +69,11 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path: Path) ->
         assert f"{base}/webhooks/whatsapp/00000000-0000-4000-8000-000000000201" in banner
         assert "cc_demo_admin_token" in banner
         assert _get(f"{base}/readyz")["status"] == "ok"
+        kim = "cc_demo_agent_kim_token"  # on shift around the clock in config/demo.toml
+        assert (
+            _send("PUT", f"{base}/api/v1/me/presence", kim, {"status": "available"})["status"]
+            == "available"
+        )
         sim = subprocess.run(  # noqa: S603
             [*CLI, "simulate", "--url", base, "--count", "4", "--rate", "50"],
             env=cli_env(),
@@ -71,10 +84,12 @@ def test_dev_runs_everything_with_demo_data_and_stops_cleanly(tmp_path: Path) ->
         )
         assert sim.stdout.count("200 ") == 4, sim.stdout
         tickets = _get(f"{base}/api/v1/tickets", "cc_demo_admin_token")["items"]
-        assert isinstance(tickets, list) and {t["channel"] for t in tickets} == {
-            "whatsapp",
-            "telegram",
-        }
+        assert isinstance(tickets, list)
+        assert {t["channel"] for t in tickets} == {"whatsapp", "telegram"}
+        deadline = time.monotonic() + 10  # the dev worker routes the WhatsApp tickets to Kim
+        while not _get(f"{base}/api/v1/me/offers", kim)["items"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _get(f"{base}/api/v1/me/offers", kim)["items"]
     finally:
         out = _stop(process)
     assert "stopped." in out

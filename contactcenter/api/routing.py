@@ -42,7 +42,7 @@ def presence_out(row: dict[str, Any]) -> PresenceOut:
 
 async def _heartbeat(request: web.Request, user_id: UUID) -> None:
     key = constants.HEARTBEAT_KEY.format(user_id=user_id)
-    await request.app[keys.REDIS].set(key, "1", ex=constants.HEARTBEAT_TTL_S)
+    await request.app[keys.REDIS].set(key, "1", ex=request.app[keys.SETTINGS].heartbeat_ttl_s)
 
 
 async def get_presence(request: web.Request) -> web.Response:
@@ -80,9 +80,9 @@ async def put_presence(request: web.Request) -> web.Response:
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    """The dashboard calls this every ~20 s; without one for HEARTBEAT_TTL_S you go offline."""
+    """The dashboard calls this every ~20 s; without one for CC_HEARTBEAT_TTL_S you go offline."""
     await _heartbeat(request, request[keys.USER].id)
-    return json_response({"ttl_s": constants.HEARTBEAT_TTL_S})
+    return json_response({"ttl_s": request.app[keys.SETTINGS].heartbeat_ttl_s})
 
 
 async def my_offers(request: web.Request) -> web.Response:

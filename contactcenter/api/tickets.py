@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+import asyncpg
 from aiohttp import web
 
 from contactcenter import keys, live, logs
@@ -28,7 +30,7 @@ from contactcenter.api.schemas import (
 )
 from contactcenter.api.schemas_routing import AssignIn, TransferIn
 from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.models import Message
+from contactcenter.models import Message, Ticket, User
 from contactcenter.store import db
 from contactcenter.store import routing as routing_store
 from contactcenter.store import tickets as store
@@ -92,62 +94,64 @@ async def _after(request: web.Request, change: actions.TicketChange) -> None:
             log.warning("tickets.route_request_failed", queue_id=str(queue_id), exc_info=True)
 
 
-async def assign(request: web.Request) -> web.Response:
-    """Assign or reassign to an agent; capacity is respected unless `override` is true."""
+Move = Callable[[asyncpg.Connection, User, Ticket, actions.TicketChange], Awaitable[None]]
+
+
+async def _supervisor_move(request: web.Request, move: Move) -> web.Response:
+    """Load the ticket, apply `move`, re-route what freed up, answer with the ticket now."""
     ticket_id = path_int(request, "ticket_id", "ticket")
-    body = await parse_body(request, AssignIn)
     user = request[keys.USER]
     change = actions.TicketChange()
     async with db.connection(request.app[keys.POOL]) as conn:
         ticket = await actions.check_ticket(conn, user, ticket_id)
-        await actions.check_agent(conn, body.agent_id)
-        await routing.do_assign(conn, ticket.id, body.agent_id, user.id, body.override)
-        if ticket.assignee_id is not None:
+        await move(conn, user, ticket, change)
+        if ticket.assignee_id is not None:  # the previous holder has room again
             change.route_queues |= set(
                 await routing_store.queues_of_agent(conn, ticket.assignee_id)
             )
         ticket = await actions.check_ticket(conn, user, ticket_id)
-    change.events.append({"type": "ticket.assigned", "brand_id": str(ticket.brand_id),
-                          "ticket_id": ticket.id, "assignee_id": str(body.agent_id),
-                          "override": body.override})  # fmt: skip
     await _after(request, change)
     return json_response(TicketOut.model_validate(ticket))
+
+
+async def assign(request: web.Request) -> web.Response:
+    """Assign or reassign to an agent; capacity is respected unless `override` is true."""
+    body = await parse_body(request, AssignIn)
+
+    async def move(
+        conn: asyncpg.Connection, user: User, ticket: Ticket, change: actions.TicketChange
+    ) -> None:
+        await actions.check_agent(conn, body.agent_id)
+        await routing.do_assign(conn, ticket.id, body.agent_id, user.id, body.override)
+        change.events.append({"type": "ticket.assigned", "brand_id": str(ticket.brand_id),
+                              "ticket_id": ticket.id, "assignee_id": str(body.agent_id),
+                              "override": body.override})  # fmt: skip
+
+    return await _supervisor_move(request, move)
 
 
 async def transfer(request: web.Request) -> web.Response:
     """Move to another queue of the brand; it waits there (unassigned), keeping its age."""
-    ticket_id = path_int(request, "ticket_id", "ticket")
     body = await parse_body(request, TransferIn)
-    user = request[keys.USER]
-    change = actions.TicketChange()
-    async with db.connection(request.app[keys.POOL]) as conn:
-        ticket = await actions.check_ticket(conn, user, ticket_id)
+
+    async def move(
+        conn: asyncpg.Connection, user: User, ticket: Ticket, change: actions.TicketChange
+    ) -> None:
         await actions.do_transfer(conn, user, ticket, body.queue_id, change)
-        if ticket.assignee_id is not None:
-            change.route_queues |= set(
-                await routing_store.queues_of_agent(conn, ticket.assignee_id)
-            )
-        ticket = await actions.check_ticket(conn, user, ticket_id)
-    await _after(request, change)
-    return json_response(TicketOut.model_validate(ticket))
+
+    return await _supervisor_move(request, move)
 
 
 async def requeue(request: web.Request) -> web.Response:
     """Unassign and put back to waiting in its queue (keeps its age and its time waiting)."""
-    ticket_id = path_int(request, "ticket_id", "ticket")
-    user = request[keys.USER]
-    change = actions.TicketChange()
-    async with db.connection(request.app[keys.POOL]) as conn:
-        ticket = await actions.check_ticket(conn, user, ticket_id)
+
+    async def move(
+        conn: asyncpg.Connection, user: User, ticket: Ticket, change: actions.TicketChange
+    ) -> None:
         await routing.do_requeue(conn, ticket.id, ticket.queue_id, user.id, "supervisor")
         change.route_queues.add(ticket.queue_id)
-        if ticket.assignee_id is not None:
-            change.route_queues |= set(
-                await routing_store.queues_of_agent(conn, ticket.assignee_id)
-            )
-        ticket = await actions.check_ticket(conn, user, ticket_id)
-    await _after(request, change)
-    return json_response(TicketOut.model_validate(ticket))
+
+    return await _supervisor_move(request, move)
 
 
 def message_out(m: Message) -> MessageOut:

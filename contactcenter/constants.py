@@ -77,5 +77,7 @@ SWEEP_EVERY_S = 5
 # Presence and other events not owned by one brand.
 AGENT_EVENTS_CHANNEL = "cc:events:agents"
 
-# arq job ids: one expiry job per offer; route jobs per queue (ROUTE_JOB_ID above).
-EXPIRE_JOB_ID = "expire:{offer_id}"
+# Offers expire through one deferred job per EXPIRY_BUCKET_S of deadlines (job id by bucket):
+# at most this much after their deadline, and one Redis round trip per routing pass.
+EXPIRY_BUCKET_S = 0.25
+EXPIRE_JOB_ID = "expire:{bucket}"

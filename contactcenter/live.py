@@ -74,13 +74,17 @@ async def request_routing(redis: ArqRedis, queue_id: UUID, *, force: bool = Fals
     return job is not None
 
 
-async def schedule_expiry(redis: ArqRedis, offer_id: int, at: datetime) -> None:
-    """An expire_offer job at the offer's deadline (the sweep is the safety net)."""
+async def schedule_expiry(redis: ArqRedis, at: datetime) -> None:
+    """An expire_due job at `at`, shared by every offer due in the same EXPIRY_BUCKET_S.
+
+    A routing pass creates its offers within milliseconds, with the same timeout: one job (one
+    Redis round trip) expires them all, instead of one per offer. The sweep is the safety net.
+    """
+    bucket = int(at.timestamp() / constants.EXPIRY_BUCKET_S) + 1
     await redis.enqueue_job(
-        "expire_offer",
-        offer_id,
-        _job_id=constants.EXPIRE_JOB_ID.format(offer_id=offer_id),
-        _defer_until=at,
+        "expire_due",
+        _job_id=constants.EXPIRE_JOB_ID.format(bucket=bucket),
+        _defer_until=datetime.fromtimestamp(bucket * constants.EXPIRY_BUCKET_S, tz=at.tzinfo),
         _queue_name=constants.ARQ_QUEUE,
     )
 

@@ -41,9 +41,12 @@ async def route_queue(ctx: dict[str, Any], queue_id: str) -> int:
 
 
 async def announce_offers(redis: ArqRedis, created: list[store.Created]) -> None:
-    """After commit: one expiry job per offer, and the live events."""
-    for offer in created:
-        await live.schedule_expiry(redis, offer.offer_id, offer.expires_at)
+    """After commit: expiry jobs (one per deadline bucket), and the live events."""
+    buckets = {
+        int(o.expires_at.timestamp() / constants.EXPIRY_BUCKET_S): o.expires_at for o in created
+    }
+    for at in buckets.values():
+        await live.schedule_expiry(redis, at)
     await live.publish_quietly(redis, [
         {"type": "offer.created", "brand_id": str(o.brand_id), "ticket_id": o.ticket_id,
          "offer_id": o.offer_id, "agent_id": str(o.agent_id), "attempt": o.attempt,
@@ -52,12 +55,19 @@ async def announce_offers(redis: ArqRedis, created: list[store.Created]) -> None
     ])  # fmt: skip
 
 
-async def expire_offer(ctx: dict[str, Any], offer_id: int) -> str:
-    """At an offer's deadline: expire it if still pending (the ticket is routed again)."""
-    async with db.connection(ctx["pool"]) as conn:
-        released = await routing.do_release(conn, offer_id, None, "expired")
-    await after_release(ctx["redis"], released)
-    return released.result
+async def expire_due(ctx: dict[str, Any]) -> int:
+    """At a deadline: expire every offer that is due (their tickets are routed again)."""
+    return await _expire_overdue(ctx["pool"], ctx["redis"])
+
+
+async def _expire_overdue(pool: Any, redis: ArqRedis) -> int:
+    expired = 0
+    async with db.connection(pool) as conn:
+        for offer_id in await store.overdue_offer_ids(conn, 1000):
+            released = await routing.do_release(conn, offer_id, None, "expired")
+            expired += released.result == "expired"
+            await after_release(redis, released)
+    return expired
 
 
 async def after_release(redis: ArqRedis, released: store.Released) -> None:
@@ -78,12 +88,9 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     """
     redis: ArqRedis = ctx["redis"]
     now = datetime.now(UTC)
-    counts = {"expired": 0, "offline": 0, "requeued": 0, "queues": 0, "rolled": 0}
+    counts = {"expired": await _expire_overdue(ctx["pool"], redis)}
+    counts |= {"offline": 0, "requeued": 0, "queues": 0, "rolled": 0}
     async with db.connection(ctx["pool"]) as conn:
-        for offer_id in await store.overdue_offer_ids(conn, 1000):
-            released = await routing.do_release(conn, offer_id, None, "expired")
-            counts["expired"] += released.result == "expired"
-            await after_release(redis, released)
         counts["offline"] = await _lost_heartbeats(conn, redis)
         for ticket_id, queue_id in await store.shift_ended_assignments(conn):
             await routing.do_requeue(conn, ticket_id, queue_id, None, "shift_ended")

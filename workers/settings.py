@@ -37,7 +37,7 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
         # keep_result=0: finished jobs leave no result keys; ids are unique per generation.
         "functions": [
             func(jobs.route_queue, name="route_queue", keep_result=0, max_tries=5),
-            func(jobs.expire_offer, name="expire_offer", keep_result=0, max_tries=5),
+            func(jobs.expire_due, name="expire_due", keep_result=0, max_tries=5),
         ],
         "cron_jobs": [
             cron(

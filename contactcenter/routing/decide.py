@@ -16,9 +16,10 @@ Semantics (DESIGN.md "Routing", ANCHORS.md "Routing semantics we adopt"):
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from contactcenter.routing.model import KINDS, PRIORITY_RANK, Agent, Offer, QueueRules, Ticket
@@ -100,15 +101,59 @@ def qualifies(agent: Agent, ticket: Ticket, tier: Tier, now: datetime, drain_s: 
 
 def pick(candidates: Sequence[Agent], kind: str, strategy: str) -> Agent:
     """The queue strategy's choice among candidates (ties broken by id, for determinism)."""
-    if strategy == "round_robin":
-        return min(candidates, key=lambda a: (a.last_offer_at or NEVER, a.id))
-    if strategy == "least_occupied":
-        return min(candidates, key=lambda a: (_occupancy(a, kind), _idle_since(a), a.id))
-    return min(candidates, key=lambda a: (_idle_since(a), a.id))  # longest_idle
+    return min(candidates, key=lambda a: _key(a, kind, strategy))
 
 
 def _idle_since(agent: Agent) -> datetime:
-    return max(agent.last_assigned_at or NEVER, agent.available_since or NEVER)
+    """Since when the agent has had nothing new: an offer counts (TaskRouter's reservation)."""
+    return max(agent.last_assigned_at or NEVER, agent.last_offer_at or NEVER,
+               agent.available_since or NEVER)  # fmt: skip
+
+
+def _key(agent: Agent, kind: str, strategy: str) -> tuple[object, ...]:
+    """The strategy's preference: the smallest key is offered first."""
+    if strategy == "round_robin":
+        return (agent.last_offer_at or NEVER, agent.id)
+    if strategy == "least_occupied":
+        return (_occupancy(agent, kind), _idle_since(agent), agent.id)
+    return (_idle_since(agent), agent.id)
+
+
+class _Pools:
+    """Each queue's agents in the order its strategy prefers, kept sorted as offers are made,
+    so a ticket's candidate is the first agent that fits, not the minimum of a full scan."""
+
+    def __init__(
+        self, agents: Sequence[Agent], rules: dict[UUID, QueueRules], home: QueueRules
+    ) -> None:
+        self._members: dict[UUID, list[Agent]] = {}
+        for agent in agents:
+            for queue_id in agent.queues:
+                self._members.setdefault(queue_id, []).append(agent)
+        self._rules, self._home = rules, home
+        self._sorted: dict[tuple[UUID, str], list[tuple[tuple[object, ...], Agent]]] = {}
+
+    def strategy(self, queue_id: UUID) -> str:
+        return self._rules.get(queue_id, self._home).strategy
+
+    def ordered(self, queue_id: UUID, kind: str) -> list[tuple[tuple[object, ...], Agent]]:
+        entry = (queue_id, kind)
+        if entry not in self._sorted:
+            strategy = self.strategy(queue_id)
+            members = self._members.get(queue_id, [])
+            self._sorted[entry] = sorted(((_key(a, kind, strategy), a) for a in members),
+                                         key=lambda pair: pair[0])  # fmt: skip
+        return self._sorted[entry]
+
+    def moved(self, agent: Agent) -> None:
+        """Re-sort `agent` after an offer changed its load and last offer."""
+        for (queue_id, kind), entries in self._sorted.items():
+            if queue_id not in agent.queues:
+                continue
+            index = next(i for i, (_, a) in enumerate(entries) if a is agent)
+            del entries[index]
+            key = _key(agent, kind, self.strategy(queue_id))
+            bisect.insort(entries, (key, agent), key=lambda pair: pair[0])
 
 
 def _occupancy(agent: Agent, kind: str) -> float:
@@ -126,25 +171,25 @@ def plan(
     """Offers for as many waiting tickets as can be placed now, in ticket order.
 
     Each offer adds to the chosen agent's load in `agents` (so a plan never overfills anyone)
-    and stamps their last_offer_at (so round robin rotates within one plan).
+    and stamps their last_offer_at (so longest idle and round robin rotate within one plan).
     """
     result = Plan()
-    by_queue: dict[UUID, list[Agent]] = {}
-    for agent in agents:
-        for queue_id in agent.queues:
-            by_queue.setdefault(queue_id, []).append(agent)
+    pools = _Pools(agents, rules, queue)
     by_id = {a.id: a for a in agents}
     free = {kind: sum(has_room(a, kind) for a in agents) for kind in KINDS}
     may_reply = not queue.is_open and queue.has_after_hours_reply
     for ticket in order(tickets, queue, now):
         if not free.get(ticket.kind) and not (may_reply and not ticket.after_hours_replied):
             continue  # nobody in the snapshot has room for this kind: no need to look
-        offer, hold = _place(ticket, queue, rules, by_queue, by_id, now)
+        offer, hold = _place(ticket, queue, rules, pools, by_id, now)
         if offer is not None:
             agent = by_id[offer.agent_id]
             before = {kind: has_room(agent, kind) for kind in KINDS}
             agent.load[ticket.kind] = agent.load.get(ticket.kind, 0) + 1
-            agent.last_offer_at = now
+            # Strictly later for each offer of the plan, so ties rotate instead of falling
+            # back to the agent id.
+            agent.last_offer_at = now + timedelta(microseconds=len(result.offers) + 1)
+            pools.moved(agent)
             for kind in KINDS:
                 free[kind] -= before[kind] and not has_room(agent, kind)
             result.offers.append(offer)
@@ -159,7 +204,7 @@ def _place(
     ticket: Ticket,
     queue: QueueRules,
     rules: dict[UUID, QueueRules],
-    by_queue: dict[UUID, list[Agent]],
+    pools: _Pools,
     by_id: dict[UUID, Agent],
     now: datetime,
 ) -> tuple[Offer | None, bool]:
@@ -179,12 +224,12 @@ def _place(
     for tier in chain:
         if tier.after_s > waited and not open_next:
             break
-        pool = by_queue.get(tier.queue_id, ())
-        staffed = [a for a in pool if _qualifies(a, ticket, tier, queue, now)]
-        candidates = [a for a in staffed if has_room(a, ticket.kind)]
-        if candidates:
-            chosen = pick(candidates, ticket.kind, rules.get(tier.queue_id, queue).strategy)
-            return _offer(ticket, chosen, queue, tier, sticky=False), False
+        staffed = False
+        for _, agent in pools.ordered(tier.queue_id, ticket.kind):
+            if _qualifies(agent, ticket, tier, queue, now):
+                staffed = True
+                if has_room(agent, ticket.kind):
+                    return _offer(ticket, agent, queue, tier, sticky=False), False
         open_next = not staffed
     return None, False
 

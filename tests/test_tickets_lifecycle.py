@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import asyncpg
@@ -78,3 +79,28 @@ async def test_message_after_the_window_or_after_close_opens_a_new_ticket(
         "SELECT ticket_id, count(*) AS n FROM messages GROUP BY 1 ORDER BY 1"
     )
     assert [r["n"] for r in per_ticket] == [1, 1, 1]
+
+
+async def test_message_racing_a_close_starts_a_new_ticket(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """An agent closes the ticket while the customer's next message is being stored: the message
+    waits for the close, sees it, and opens a new ticket (it never lands on the closed one)."""
+    await _say(client, world, 1)
+    first = await pool.fetchval("SELECT id FROM tickets")
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute(
+            "UPDATE tickets SET status = 'closed', closed_at = now(), routing = 'done' WHERE id = $1",
+            first,
+        )
+        webhook = asyncio.create_task(_say(client, world, 2))
+        await asyncio.sleep(0.3)
+        assert not webhook.done()  # waits for the ticket lock
+        await tx.commit()
+    await webhook
+    rows = await pool.fetch(
+        "SELECT t.id, t.status, count(m.id) AS n FROM tickets t JOIN messages m ON m.ticket_id = t.id GROUP BY t.id ORDER BY t.id"
+    )
+    assert [(r["status"], r["n"]) for r in rows] == [("closed", 1), ("new", 1)]

@@ -96,6 +96,12 @@ class GroupCommitter:
                 except ApiError as exc:  # the database is unreachable: 503 for this batch
                     for w in batch:
                         _settle(w.future, exc)
+                except (
+                    Exception
+                ):  # e.g. a bad password or missing database: never leave a request hanging
+                    log.exception("ingest.flush_failed", units=len(batch))
+                    for w in batch:
+                        _settle(w.future, _internal())
         finally:
             self._active -= 1
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+import orjson
 from pydantic import ValidationError
 
 from contactcenter.errors import ApiError, ErrorCode
@@ -89,7 +90,7 @@ def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def malformed(channel: str, exc: ValidationError | ValueError) -> ApiError:
+def malformed(channel: str, exc: Exception) -> ApiError:
     """A 400 that says where the body went wrong, without echoing its content."""
     if isinstance(exc, ValidationError):
         errors = exc.errors(include_input=False)
@@ -106,11 +107,44 @@ def malformed(channel: str, exc: ValidationError | ValueError) -> ApiError:
             f"The {channel} payload is malformed at `{where}`: {reason}. "
             "Send the JSON exactly as the platform documents it.",
         )
-    return ApiError(ErrorCode.INVALID_JSON, f"The {channel} payload is not valid JSON.")
+    return ApiError(
+        ErrorCode.INVALID_JSON,
+        f"The {channel} payload has a value the platform never sends ({exc}). "
+        "Send the JSON exactly as the platform documents it.",
+    )
 
 
 def from_unix(seconds: int | float | str) -> datetime:
-    return datetime.fromtimestamp(float(seconds), tz=UTC)
+    """Unix seconds → UTC; anything that is not a plausible time raises ValueError (a 400)."""
+    value = float(seconds)
+    if not 0 < value < 1e11:  # 1970 .. year 5138; also rejects nan and inf
+        raise ValueError(f"not a unix timestamp: {seconds!r}")
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+def primary_language(tag: str | None) -> str | None:
+    """'pt-br' → 'pt': routing matches agents' ISO 639-1 codes; anything else is unknown."""
+    if not tag:
+        return None
+    primary = tag.split("-")[0].split("_")[0].lower()
+    return primary if len(primary) == 2 and primary.isalpha() else None
+
+
+def without_nul(body: bytes) -> bytes:
+    """PostgreSQL text cannot hold NUL: drop it from every string of a (verified) JSON body."""
+    if b"\\u0000" not in body:
+        return body
+    return orjson.dumps(_strip(orjson.loads(body)))
+
+
+def _strip(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    if isinstance(value, dict):
+        return {_strip(k): _strip(v) for k, v in value.items()}
+    return value
 
 
 def clean_text(text: str | None) -> str | None:

@@ -7,6 +7,7 @@ X-Telegram-Bot-Api-Secret-Token equals the secret_token given to setWebhook. One
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,6 +20,8 @@ from contactcenter.channels.base import (
     constant_time_equal,
     from_unix,
     malformed,
+    primary_language,
+    without_nul,
 )
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
@@ -30,8 +33,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]  # Telegram ids fit in 64 bits
+
+
 class User(_Model):
-    id: int
+    id: BigInt
     is_bot: bool = False
     first_name: str = ""
     last_name: str | None = None
@@ -40,7 +46,7 @@ class User(_Model):
 
 
 class Chat(_Model):
-    id: int
+    id: BigInt
     type: str
 
 
@@ -57,12 +63,12 @@ class File(_Model):
 
 
 class ReplyRef(_Model):
-    message_id: int
+    message_id: BigInt
 
 
 class Message(_Model):
-    message_id: int
-    date: int
+    message_id: BigInt
+    date: BigInt
     chat: Chat
     from_: User | None = Field(default=None, alias="from")
     text: str | None = None
@@ -109,20 +115,20 @@ class Telegram:
 
     def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
         try:
-            update = Update.model_validate_json(body)
-        except ValidationError as exc:
+            update = Update.model_validate_json(without_nul(body))
+            batch = InboundBatch()
+            msg = update.message
+            if msg is None:
+                kinds = [k for k in (update.model_extra or {}) if k != "update_id"]
+                batch.ignored.append(f"update:{kinds[0] if kinds else 'empty'}")
+            elif msg.from_ is None:
+                batch.ignored.append("message_without_sender")
+            elif str(msg.from_.id) == _bot_id(account):
+                batch.echoes += 1
+            else:
+                batch.messages.append(_message(msg, msg.from_))
+        except (ValidationError, ValueError, OverflowError) as exc:
             raise malformed(self.name, exc) from exc
-        batch = InboundBatch()
-        msg = update.message
-        if msg is None:
-            kinds = [k for k in (update.model_extra or {}) if k != "update_id"]
-            batch.ignored.append(f"update:{kinds[0] if kinds else 'empty'}")
-        elif msg.from_ is None:
-            batch.ignored.append("message_without_sender")
-        elif str(msg.from_.id) == _bot_id(account):
-            batch.echoes += 1
-        else:
-            batch.messages.append(_message(msg, msg.from_))
         return batch
 
 
@@ -162,5 +168,5 @@ def _message(msg: Message, sender: User) -> InboundMessage:
         reply_to=f"{msg.chat.id}:{msg.reply_to_message.message_id}"
         if msg.reply_to_message
         else None,
-        language=sender.language_code,
+        language=primary_language(sender.language_code),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,6 +24,7 @@ from contactcenter.channels.base import (
     constant_time_equal,
     from_unix,
     malformed,
+    without_nul,
 )
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
@@ -42,8 +43,8 @@ class Profile(_Model):
 
 class Contact(_Model):
     profile: Profile | None = None
-    wa_id: str | None = None
-    user_id: str | None = None
+    wa_id: str | None = Field(default=None, max_length=512)
+    user_id: str | None = Field(default=None, max_length=512)
 
 
 class Metadata(_Model):
@@ -66,12 +67,15 @@ class Context(_Model):
     id: str | None = None
 
 
+Id = Annotated[str, Field(min_length=1, max_length=512)]
+
+
 class Message(_Model):
-    id: str
+    id: Id
     timestamp: str | int
-    type: str
-    from_: str | None = Field(default=None, alias="from")
-    from_user_id: str | None = None
+    type: str = Field(max_length=64)
+    from_: Id | None = Field(default=None, alias="from")
+    from_user_id: Id | None = None
     text: Text | None = None
     image: Media | None = None
     video: Media | None = None
@@ -92,7 +96,7 @@ class ErrorDetail(_Model):
 
 
 class Status(_Model):
-    id: str
+    id: str = Field(min_length=1, max_length=512)
     status: str
     timestamp: str | int
     errors: list[ErrorDetail] = []
@@ -165,14 +169,14 @@ class WhatsApp:
 
     def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
         try:
-            hook = Webhook.model_validate_json(body)
-        except ValidationError as exc:
+            hook = Webhook.model_validate_json(without_nul(body))
+            batch = InboundBatch()
+            own_number = account.credentials.get("phone_number_id")
+            for entry in hook.entry:
+                for change in entry.changes:
+                    _walk_change(change, own_number, batch)
+        except (ValidationError, ValueError, OverflowError) as exc:
             raise malformed(self.name, exc) from exc
-        batch = InboundBatch()
-        own_number = account.credentials.get("phone_number_id")
-        for entry in hook.entry:
-            for change in entry.changes:
-                _walk_change(change, own_number, batch)
         return batch
 
 

@@ -4,8 +4,9 @@
 -- Three statements, each with its own snapshot (a VOLATILE plpgsql function in READ COMMITTED):
 --   1. upsert every sender's identity in key order, which row-locks them (and so serialises
 --      concurrent webhooks of one customer, on any process), creating contacts for new ones;
---   2. with a snapshot taken after those locks: whether each message is new (not stored yet,
---      first of its platform id in this batch);
+--   2. lock the tickets those customers' messages may join (by id), then, with a snapshot
+--      taken after those locks: whether each message is new (not stored yet, first of its
+--      platform id in this batch);
 --   3. per (account, contact): the active ticket, else one solved within the reopen window
 --      (reopened), else a new one; then the messages (ON CONFLICT DO NOTHING as a last guard)
 --      and one event per ticket created, reopened or moved from pending to open.
@@ -53,6 +54,16 @@ BEGIN
     SELECT array_agg(up.contact_id ORDER BY t.i) INTO v_contact
     FROM unnest(p_brand, p_channel, p_sender) WITH ORDINALITY AS t (b, ch, s, i)
     JOIN up ON up.brand_id = t.b AND up.channel = t.ch AND up.external_id = t.s;
+
+    -- Lock the tickets these customers' messages may join, by id (the order every routing path
+    -- uses), so an agent's or supervisor's status change cannot slip in between our decision
+    -- and our write (they do not take identity locks).
+    PERFORM 1 FROM tickets t
+    WHERE t.contact_id = ANY(v_contact) AND t.channel_account_id = ANY(p_account)
+      AND (t.status IN ('new', 'open', 'pending')
+           OR (t.status = 'solved' AND t.solved_at > now() - make_interval(secs => p_reopen_window_s)))
+    ORDER BY t.id
+    FOR UPDATE;
 
     -- A new statement, so a new snapshot: copies committed while we waited for a lock are seen.
     SELECT array_agg(m.id IS NULL AND t.rn = 1 ORDER BY t.i) INTO v_fresh

@@ -81,3 +81,28 @@ def test_no_handshake(account: ChannelAccount) -> None:
     with pytest.raises(ApiError) as err:
         TG.handshake(account, {})
     assert err.value.status == 405 and "setWebhook" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [("pt-br", "pt"), ("en", "en"), ("zh-hans", "zh"), ("fil", None), ("", None)],
+)
+def test_language_tags_become_iso_639_1(
+    account: ChannelAccount, code: str, expected: str | None
+) -> None:
+    """Routing matches agents' two-letter codes: 'pt-br' must still find Portuguese speakers."""
+    body = fixture("telegram/text.json").replace(
+        b'"language_code": "en"', f'"language_code": "{code}"'.encode()
+    )
+    [msg] = TG.parse(account, body).messages
+    assert msg.language == expected
+
+
+def test_out_of_range_ids_and_dates_are_400(account: ChannelAccount) -> None:
+    for old, new in (
+        (b'"date": 1631132077', b'"date": 100000000000000'),
+        (b'"id": 23,', b'"id": 99999999999999999999999,'),
+    ):
+        with pytest.raises(ApiError) as err:
+            TG.parse(account, fixture("telegram/text.json").replace(old, new, 1))
+        assert err.value.status == 400

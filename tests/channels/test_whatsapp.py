@@ -147,3 +147,37 @@ def test_signature_over_raw_bytes(account: ChannelAccount) -> None:
     assert err.value.status == 401
     with pytest.raises(ApiError):
         WA.verify(account, {}, raw)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        b'"timestamp": "1664799904"',  # control: valid
+        b'"timestamp": "abc"',
+        b'"timestamp": "nan"',
+        b'"timestamp": "1e20"',
+    ],
+)
+def test_impossible_timestamps_are_400_not_500(account: ChannelAccount, change: bytes) -> None:
+    body = fixture("whatsapp/text.json").replace(b'"timestamp": "1664799904"', change)
+    if change.endswith(b'"1664799904"'):
+        assert WA.parse(account, body).messages
+        return
+    with pytest.raises(ApiError) as err:
+        WA.parse(account, body)
+    assert err.value.status == 400
+
+
+def test_nul_characters_are_dropped_everywhere(account: ChannelAccount) -> None:
+    """PostgreSQL text cannot hold NUL: names and ids lose it instead of failing the webhook."""
+    body = fixture("whatsapp/text.json").replace(b'"Sojan Jose"', b'"Sojan\\u0000 Jose"')
+    body = body.replace(b'"has not arrived"', b'"has not\\u0000 arrived"')
+    [msg] = WA.parse(account, body).messages
+    assert msg.sender_name == "Sojan Jose" and msg.text == "Hi, my order #123 has not arrived"
+
+
+def test_oversized_ids_are_400(account: ChannelAccount) -> None:
+    body = fixture("whatsapp/text.json").replace(b'"16505551234"', b'"' + b"9" * 3000 + b'"')
+    with pytest.raises(ApiError) as err:
+        WA.parse(account, body)
+    assert err.value.status == 400

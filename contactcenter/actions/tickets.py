@@ -52,7 +52,10 @@ async def do_update_ticket(
     transfer (queue_id) or an assignment (assignee_id) through the routing functions, which
     respect capacity (supervisors only; null assignee puts it back to waiting)."""
     changes = patch.model_dump(exclude_unset=True)
-    moves = {k: changes.pop(k) for k in ("queue_id", "assignee_id") if k in changes}
+    nulls = sorted(k for k in ("status", "priority", "tags") if k in changes and changes[k] is None)
+    if nulls:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, f"{', '.join(nulls)} cannot be null.")
+    moves: dict[str, Any] = {k: changes.pop(k) for k in ("queue_id", "assignee_id") if k in changes}
     if moves and not user.at_least(Role.SUPERVISOR):
         raise ApiError(ErrorCode.FORBIDDEN, "Only supervisors and admins move or assign tickets.")
     if "queue_id" in moves:
@@ -63,6 +66,15 @@ async def do_update_ticket(
             )
         await check_queue(conn, moves["queue_id"], ticket.brand_id)
     result = TicketChange()
+    async with conn.transaction():  # all of the PATCH, or nothing (a refused assignment undoes it)
+        await _apply(conn, user, ticket, changes, moves, result)
+    return result
+
+
+async def _apply(
+    conn: asyncpg.Connection, user: User, ticket: Ticket, changes: dict[str, Any],
+    moves: dict[str, Any], result: TicketChange,
+) -> None:  # fmt: skip
     if changes:
         await _update_fields(conn, user, ticket, changes, result)
     if "queue_id" in moves and moves["queue_id"] != ticket.queue_id:
@@ -79,7 +91,8 @@ async def do_update_ticket(
                               "ticket_id": ticket.id, "assignee_id": _plain(target)})  # fmt: skip
     if ticket.assignee_id is not None and (moves or changes.get("status") in DONE):
         result.route_queues |= set(await routing_store.queues_of_agent(conn, ticket.assignee_id))
-    return result
+    if changes.get("status") in ("new", "open", "pending") and ticket.status in DONE:
+        result.route_queues.add(ticket.queue_id)  # reopened by hand: routed again
 
 
 DONE = ("solved", "closed")
@@ -125,7 +138,13 @@ async def _update_fields(
         changed = {k: (current[k], new[k]) for k in changes if current[k] != new[k]}
         if not changed:
             return
-        await store.update_ticket(conn, ticket.id, new)
+        try:
+            await store.update_ticket(conn, ticket.id, new)
+        except asyncpg.UniqueViolationError:
+            raise ApiError(
+                ErrorCode.CONFLICT,
+                "This customer has a newer open ticket on this channel account; continue there.",
+            ) from None
         if new["status"] in DONE:
             await store.cancel_pending_offers(conn, ticket.id)
         for name, (old, value) in changed.items():

@@ -52,7 +52,14 @@ ROUTING_FIELDS = ("skills", "languages", "capacity", "voice_exclusive", "queue_i
 async def do_update_user(conn: asyncpg.Connection, user_id: UUID, body: UserPatch) -> User:
     """Change identity and routing attributes in one transaction."""
     changes = body.model_dump(exclude_unset=True)
+    nulls = sorted(
+        k for k in ("name", "role", "timezone", "language") if k in changes and changes[k] is None
+    )
+    if nulls:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, f"{', '.join(nulls)} cannot be null.")
     routing = {k: changes.pop(k) for k in ROUTING_FIELDS if k in changes}
+    if routing.get("queue_ids"):
+        routing["queue_ids"] = list(dict.fromkeys(routing["queue_ids"]))  # duplicates are harmless
     if routing.get("queue_ids"):
         await _check_queues(conn, routing["queue_ids"])
     for key in ("skills", "capacity", "languages", "voice_exclusive"):

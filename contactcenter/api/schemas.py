@@ -197,14 +197,15 @@ class TicketListQuery(PageQuery):
         return value
 
 
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+
+
 class TicketPatch(In):
     status: TicketStatus | None = None
     priority: Priority | None = None
     queue_id: UUID | None = None
     assignee_id: UUID | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
-        default=None, max_length=50
-    )
+    tags: list[Tag] | None = Field(default=None, max_length=50)
 
 
 class AttachmentOut(Out):

@@ -30,16 +30,21 @@ WHERE t.id = $1;
 SELECT id, status, priority, queue_id, assignee_id, tags FROM tickets WHERE id = $1 FOR UPDATE;
 
 -- name: update_ticket
--- Status, priority, tags. Solved and closed tickets leave routing (their capacity frees); one
--- reopened by an agent returns to its assignee, or waits when it has none.
+-- Status, priority, tags. Solved and closed tickets leave routing (their capacity frees). One
+-- reopened by hand is routed again like a customer's reopen (its last agent first): handing it
+-- straight back could put that agent over capacity.
 UPDATE tickets SET
     status = $2, priority = $3, tags = $4,
     solved_at = CASE WHEN $2 = 'solved' AND status <> 'solved' THEN now()
                      WHEN $2 IN ('solved', 'closed') THEN solved_at ELSE NULL END,
     closed_at = CASE WHEN $2 = 'closed' AND status <> 'closed' THEN now() ELSE closed_at END,
     routing = CASE WHEN $2 IN ('solved', 'closed') THEN 'done'
-                   WHEN routing = 'done' THEN CASE WHEN assignee_id IS NULL THEN 'waiting' ELSE 'assigned' END
-                   ELSE routing END,
+                   WHEN routing = 'done' THEN 'waiting' ELSE routing END,
+    queued_at = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed') THEN now() ELSE queued_at END,
+    attempts = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed') THEN 0 ELSE attempts END,
+    last_assignee_id = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed')
+                            THEN coalesce(assignee_id, last_assignee_id) ELSE last_assignee_id END,
+    assignee_id = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed') THEN NULL ELSE assignee_id END,
     updated_at = now()
 WHERE id = $1;
 

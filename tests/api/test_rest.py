@@ -319,3 +319,75 @@ async def test_openapi_describes_every_registered_route(client: Client, world: W
         "$ref": "#/components/schemas/UserIn"
     }
     assert "UserCreated" in spec["components"]["schemas"]
+
+
+async def test_patch_is_all_or_nothing_and_refuses_nulls(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """A refused assignment undoes the status change of the same PATCH; nulls are 400s, not 500s."""
+    await _seed(client, world, 2)
+    first, second = [t["id"] for t in (await _tickets(client, world))["items"]]
+    sup = world.auth("supervisor")
+    await client.patch(
+        f"/api/v1/users/{world.agent.id}",
+        headers=world.auth("admin"),
+        json={"capacity": {"chat": 1}, "queue_ids": [str(world.queue.id)] * 2},
+    )
+    assert (
+        await client.patch(
+            f"/api/v1/tickets/{first}", headers=sup, json={"assignee_id": str(world.agent.id)}
+        )
+    ).status == 200
+    refused = await client.patch(
+        f"/api/v1/tickets/{second}",
+        headers=sup,
+        json={"status": "pending", "assignee_id": str(world.agent.id)},
+    )
+    assert refused.status == 409
+    assert await pool.fetchval("SELECT status FROM tickets WHERE id = $1", second) == "new"
+    for body in ({"status": None}, {"priority": None}, {"tags": None}, {"tags": ["a\x00b"]}):
+        resp = await client.patch(f"/api/v1/tickets/{second}", headers=sup, json=body)
+        assert resp.status == 400, body
+    for body in ({"name": None}, {"timezone": None}):
+        resp = await client.patch(
+            f"/api/v1/users/{world.agent.id}", headers=world.auth("admin"), json=body
+        )
+        assert resp.status == 400, body
+
+
+async def test_reopen_by_hand_goes_back_through_routing(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """Reopening a solved ticket unassigns it (its agent stays first in line) instead of adding it to
+    their load; reopening one whose customer has a newer ticket is a 409."""
+    await _seed(client, world, 1)
+    [ticket] = [t["id"] for t in (await _tickets(client, world))["items"]]
+    sup = world.auth("supervisor")
+    await client.patch(
+        f"/api/v1/tickets/{ticket}", headers=sup, json={"assignee_id": str(world.agent.id)}
+    )
+    await client.patch(f"/api/v1/tickets/{ticket}", headers=sup, json={"status": "solved"})
+    assert (
+        await client.patch(f"/api/v1/tickets/{ticket}", headers=sup, json={"status": "open"})
+    ).status == 200
+    row = await pool.fetchrow(
+        "SELECT assignee_id, last_assignee_id, routing FROM tickets WHERE id = $1", ticket
+    )
+    assert (row["assignee_id"], row["last_assignee_id"], row["routing"]) == (
+        None,
+        world.agent.id,
+        "waiting",
+    )
+    await client.patch(f"/api/v1/tickets/{ticket}", headers=sup, json={"status": "solved"})
+    await pool.execute(
+        "UPDATE tickets SET solved_at = now() - interval '30 days' WHERE id = $1", ticket
+    )
+    body = wa_hook(wa_text("wamid.newer", "4915100000000", "again", 1800000000))
+    assert (
+        await post_whatsapp(client, world, body)
+    ).status == 200  # a newer ticket for the same customer
+    conflict = await client.patch(f"/api/v1/tickets/{ticket}", headers=sup, json={"status": "open"})
+    assert (
+        conflict.status == 409
+        and "newer open ticket" in (await conflict.json())["error"]["message"]
+    )

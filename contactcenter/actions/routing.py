@@ -51,8 +51,15 @@ async def do_route_queue(conn: asyncpg.Connection, queue_id: UUID, now: datetime
     limit = _ticket_limit(agents, queue)
     if limit == 0:
         return RoutePass()
-    tickets = await store.waiting_tickets(conn, queue_id, limit, now, queue.escalate_after_s)
-    plan = decide.plan(queue, {q: r.rules for q, r in rows.items()}, tickets, agents, now)
+    rules = {q: r.rules for q, r in rows.items()}
+    while True:
+        tickets = await store.waiting_tickets(conn, queue_id, limit, now, queue.escalate_after_s)
+        plan = decide.plan(queue, rules, tickets, agents, now)
+        if plan.offers or len(tickets) < limit or limit >= constants.ROUTE_BATCH:
+            break
+        # Nobody free can take the first tickets (skills, language, declined): look further
+        # back, so they do not hide the ones behind them.
+        limit = min(constants.ROUTE_BATCH, limit * 4)  # (no offer made: `agents` is unchanged)
     created = await store.create_offers(conn, plan.offers)
     replied: list[int] = []
     if plan.after_hours and home.after_hours_reply:

@@ -72,6 +72,7 @@ ALTER TABLE tickets
     ADD COLUMN queued_at               timestamptz NOT NULL DEFAULT now(),  -- entered its current queue
     ADD COLUMN attempts                integer NOT NULL DEFAULT 0,
     ADD COLUMN last_assignee_id        uuid,        -- sticky routing when the ticket returns
+    ADD COLUMN assigned_at             timestamptz, -- when the current assignee got it
     ADD COLUMN sla_due_at              timestamptz, -- earliest running SLA deadline (SLA engine)
     ADD COLUMN after_hours_replied_at  timestamptz;
 CREATE INDEX tickets_routing_idx ON tickets (queue_id, queued_at)

@@ -106,7 +106,7 @@ BEGIN
     END IF;
     UPDATE offers SET status = 'accepted', responded_at = clock_timestamp() WHERE id = p_offer;
     UPDATE tickets
-    SET assignee_id = p_user, routing = 'assigned', updated_at = now(),
+    SET assignee_id = p_user, routing = 'assigned', updated_at = now(), assigned_at = clock_timestamp(),
         status = CASE WHEN status = 'new' THEN 'open' ELSE status END
     WHERE id = v_ticket
     RETURNING brand_id INTO o_brand_id;
@@ -233,6 +233,7 @@ BEGIN
     END IF;
     UPDATE tickets
     SET assignee_id = p_user, routing = 'assigned', last_assignee_id = coalesce(o_previous, last_assignee_id),
+        assigned_at = clock_timestamp(),
         status = CASE WHEN status = 'new' THEN 'open' ELSE status END, updated_at = now()
     WHERE id = p_ticket;
     INSERT INTO events (brand_id, kind, ticket_id, actor_user_id, data)

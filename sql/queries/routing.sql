@@ -91,11 +91,16 @@ SELECT queue_id FROM agent_queues WHERE user_id = $1;
 SELECT user_id FROM agent_state WHERE presence <> 'offline';
 
 -- name: shift_ended_assignments
--- Active tickets held by agents whose shift is over, in queues that take such tickets back.
+-- Active tickets, in queues that take them back at shift end, whose agent's shift ended after
+-- they got the ticket and who is not on shift now. Work handed over after the shift (a
+-- supervisor's explicit assignment) stays.
 SELECT t.id, t.queue_id
 FROM tickets t
 JOIN queues q ON q.id = t.queue_id AND q.shift_end_policy = 'requeue'
 WHERE t.assignee_id IS NOT NULL AND t.status IN ('new', 'open', 'pending')
+  AND EXISTS (SELECT 1 FROM shift_intervals si
+              WHERE si.user_id = t.assignee_id AND si.ends_at <= now()
+                AND si.ends_at > coalesce(t.assigned_at, '-infinity'))
   AND NOT EXISTS (SELECT 1 FROM shift_intervals si
                   WHERE si.user_id = t.assignee_id AND si.starts_at <= now() AND si.ends_at > now());
 

@@ -106,13 +106,26 @@ async def test_shift_end_requeues_per_queue_policy(
     await route(pool, world.queue.id)
     [offer] = await offers(client, world, "agent")
     await client.post(f"/api/v1/offers/{offer['id']}/accept", headers=world.auth("agent"))
+    # The shift ended a minute ago; the ticket was taken an hour before that.
     await pool.execute(
         "UPDATE shift_intervals SET ends_at = now() - interval '1 minute', "
         "starts_at = now() - interval '9 hours' WHERE user_id = $1",
         world.agent.id,
     )
+    await pool.execute("UPDATE tickets SET assigned_at = now() - interval '1 hour'")
+    handed_over = await _ticket(client, world, 2)  # a supervisor hands one over after the shift
+    resp = await client.post(
+        f"/api/v1/tickets/{handed_over}/assign",
+        headers=world.auth("supervisor"),
+        json={"agent_id": str(world.agent.id)},
+    )
+    assert resp.status == 200
     counts = await _sweep(settings, pool, redis_url)
     assert counts["requeued"] == 1
+    assert (
+        await pool.fetchval("SELECT assignee_id FROM tickets WHERE id = $1", handed_over)
+        == world.agent.id
+    )
     row = await pool.fetchrow(
         "SELECT assignee_id, last_assignee_id, routing FROM tickets WHERE id = $1", ticket
     )
@@ -215,3 +228,20 @@ async def test_webhook_to_offer_through_the_worker(
     )
     assert row["user_id"] == world.agent.id
     assert row["lag"] < timedelta(seconds=2)
+
+
+async def test_unplaceable_tickets_do_not_hide_the_ones_behind_them(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """Thirty older tickets nobody speaks the language of; the one German ticket behind them is offered."""
+    await staff(client, world, "agent", capacity={"chat": 1}, languages=["de"])
+    for n in range(30):
+        await _ticket(client, world, 100 + n)
+    await pool.execute("UPDATE contacts SET language = 'tr'")
+    await _ticket(client, world, 200)
+    await pool.execute("UPDATE contacts SET language = 'de' WHERE language IS NULL")
+    german = await pool.fetchval(
+        "SELECT t.id FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE c.language = 'de'"
+    )
+    result = await route(pool, world.queue.id)
+    assert [c.ticket_id for c in result.created] == [german]

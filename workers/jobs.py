@@ -66,14 +66,18 @@ async def _expire_overdue(pool: Any, redis: ArqRedis) -> int:
         for offer_id in await store.overdue_offer_ids(conn, 1000):
             released = await routing.do_release(conn, offer_id, None, "expired")
             expired += released.result == "expired"
-            await after_release(redis, released)
+            await after_release(redis, released, conn)
     return expired
 
 
-async def after_release(redis: ArqRedis, released: store.Released) -> None:
-    """Publish a released offer and ask for its queue to be routed again."""
+async def after_release(redis: ArqRedis, released: store.Released, conn: Any = None) -> None:
+    """Publish a released offer and ask for its queue to be routed again. An expiry that set
+    its agent away also withdraws the agent's other pending offers (they would all time out)."""
     if released.result not in ("declined", "expired", "cancelled") or released.queue_id is None:
         return
+    if released.agent_away and released.agent_id is not None and conn is not None:
+        for offer_id in await store.pending_offer_ids(conn, released.agent_id):
+            await after_release(redis, await routing.do_release(conn, offer_id, None, "cancelled"))
     event = {"type": f"offer.{released.result}", "brand_id": str(released.brand_id),
              "ticket_id": released.ticket_id, "escalated": released.escalated}  # fmt: skip
     await live.publish_quietly(redis, [event])
@@ -97,8 +101,8 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
             counts["requeued"] += 1
         queues = await store.queues_with_waiting(conn)
         counts["rolled"] = await shifts.do_roll_shifts(conn, now)
-    for queue_id in queues:
-        await live.request_routing(redis, queue_id, force=True)
+    for queue_id in queues:  # a request already pending covers it (its key expires if orphaned)
+        await live.request_routing(redis, queue_id)
     counts["queues"] = len(queues)
     if any(v for k, v in counts.items() if k != "queues"):
         log.info("sweep", **counts)

@@ -41,8 +41,11 @@ async def do_roll_shifts(conn: asyncpg.Connection, now: datetime) -> int:
     """Extend plans whose materialised horizon is near; the number of agents extended."""
     rows = await store.plans_to_roll(conn, timedelta(seconds=constants.SHIFT_ROLL_S))
     for row in rows:
-        plan = ShiftsIn.model_validate({k: row[k] for k in PLAN_FIELDS})
         async with conn.transaction():
+            current = await store.lock_plan(conn, row["user_id"])  # a PUT since the read wins
+            if current is None:
+                continue
+            plan = ShiftsIn.model_validate({k: current[k] for k in PLAN_FIELDS})
             await store.replace_intervals(conn, row["user_id"], intervals_for(plan, now), now)
             await store.set_materialized_until(conn, row["user_id"], horizon(now))
     return len(rows)

@@ -11,6 +11,7 @@ import asyncpg
 from contactcenter.store.queries import q
 
 _GET_PLAN = q("routing.get_shift_plan")
+_LOCK_PLAN = q("routing.lock_shift_plan")
 _PUT_PLAN = q("routing.put_shift_plan")
 _DELETE_AFTER = q("routing.delete_intervals_after")
 _INSERT_INTERVALS = q("routing.insert_intervals")
@@ -25,6 +26,12 @@ _INSERT_QUEUES = q("routing.insert_agent_queues")
 
 async def get_plan(conn: asyncpg.Connection, user_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(_GET_PLAN, user_id)
+    return dict(row) if row else None
+
+
+async def lock_plan(conn: asyncpg.Connection, user_id: UUID) -> dict[str, Any] | None:
+    """The current plan under its row lock (inside the caller's transaction)."""
+    row = await conn.fetchrow(_LOCK_PLAN, user_id)
     return dict(row) if row else None
 
 

@@ -59,6 +59,7 @@ class Released:
     brand_id: UUID | None
     escalated: bool
     agent_away: bool
+    agent_id: UUID | None = None
 
 
 async def queue_rows(conn: asyncpg.Connection, queue_ids: Sequence[UUID]) -> dict[UUID, QueueRow]:

@@ -31,6 +31,7 @@ BEGIN
         JOIN tickets t ON t.id = x.t AND t.routing = 'waiting' AND t.queue_id = x.q
                       AND t.status IN ('new', 'open', 'pending')
         JOIN agent_state s ON s.user_id = x.a AND s.presence = 'available'
+        JOIN users du ON du.id = x.a AND du.deactivated_at IS NULL
         WHERE EXISTS (SELECT 1 FROM shift_intervals si
                       WHERE si.user_id = x.a AND si.starts_at <= v_now
                         AND si.ends_at > v_now + make_interval(secs => x.drain_s))
@@ -122,7 +123,7 @@ END $$;
 -- A cancelled offer (agent went away, ticket moved) does not count as an attempt.
 CREATE FUNCTION release_offer(p_offer bigint, p_user uuid, p_outcome text)
 RETURNS TABLE (o_result text, o_ticket_id bigint, o_queue_id uuid, o_brand_id uuid,
-               o_escalated boolean, o_agent_away boolean)
+               o_escalated boolean, o_agent_away boolean, o_user_id uuid)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_ticket bigint;
@@ -140,7 +141,7 @@ BEGIN
     PERFORM 1 FROM tickets WHERE id = v_ticket FOR UPDATE;
     PERFORM 1 FROM agent_state WHERE user_id = v_owner FOR UPDATE;
     SELECT status, expires_at INTO v_status, v_expires FROM offers WHERE id = p_offer;
-    o_ticket_id := v_ticket; o_escalated := false; o_agent_away := false;
+    o_ticket_id := v_ticket; o_escalated := false; o_agent_away := false; o_user_id := v_owner;
     IF v_status <> 'pending' THEN
         o_result := v_status; RETURN NEXT; RETURN;
     END IF;

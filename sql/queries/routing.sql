@@ -56,7 +56,7 @@ FROM create_offers($1::bigint[], $2::uuid[], $3::uuid[], $4::integer[], $5::inte
 SELECT o_result, o_ticket_id, o_brand_id FROM accept_offer($1, $2);
 
 -- name: release_offer
-SELECT o_result, o_ticket_id, o_queue_id, o_brand_id, o_escalated, o_agent_away
+SELECT o_result, o_ticket_id, o_queue_id, o_brand_id, o_escalated, o_agent_away, o_user_id
 FROM release_offer($1, $2, $3);
 
 -- name: set_presence
@@ -123,6 +123,10 @@ RETURNING ticket_id;
 
 -- name: get_shift_plan
 SELECT timezone, weekly, exceptions, leave, holidays FROM shift_plans WHERE user_id = $1;
+
+-- name: lock_shift_plan
+-- The plan as it is now, row-locked: a concurrent PUT waits, so a roll never writes an old plan.
+SELECT timezone, weekly, exceptions, leave, holidays FROM shift_plans WHERE user_id = $1 FOR UPDATE;
 
 -- name: put_shift_plan
 INSERT INTO shift_plans (user_id, timezone, weekly, exceptions, leave, holidays, updated_at)

@@ -206,3 +206,23 @@ async def test_lost_heartbeat_goes_offline(
         "SELECT data FROM events WHERE kind = 'presence.changed' ORDER BY id DESC LIMIT 1"
     )
     assert event["data"]["reason"] == "heartbeat_lost"
+
+
+async def test_an_expiry_withdraws_the_agents_other_offers(
+    client: Client, world: World, pool: asyncpg.Pool, settings: Settings, redis_url: str
+) -> None:
+    """The agent is away after one offer times out: their other pending offers go elsewhere at once."""
+    await staff(client, world, "agent", capacity={"chat": 2})
+    for n in (1, 2):
+        await _customer(client, world, n)
+    await route(pool, world.queue.id)
+    first, second = sorted(o["id"] for o in await offers(client, world, "agent"))
+    await pool.execute(
+        "UPDATE offers SET expires_at = now() - interval '1 second' WHERE id = $1", first
+    )
+    await _sweep(settings, pool, redis_url)
+    statuses = dict(await pool.fetch("SELECT id, status FROM offers"))
+    assert statuses == {first: "expired", second: "cancelled"}
+    assert await pool.fetchval("SELECT count(*) FROM tickets WHERE routing = 'waiting'") == 2
+    attempts = [r["attempts"] for r in await pool.fetch("SELECT attempts FROM tickets ORDER BY id")]
+    assert sorted(attempts) == [0, 1]  # the withdrawal is no attempt

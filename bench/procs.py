@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+
+from contactcenter.embedded import free_port as free_port  # the package's helper, re-exported
 
 SERVER_CORE = 0
 GENERATOR_CORE = 1
@@ -42,14 +43,6 @@ def can_pin() -> bool:
 def pin_self(core: int) -> None:
     """Pin the calling process (the load generator) to one core, like `taskset -c core`."""
     os.sched_setaffinity(0, {core})
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

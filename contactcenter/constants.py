@@ -81,3 +81,13 @@ AGENT_EVENTS_CHANNEL = "cc:events:agents"
 # at most this much after their deadline, and one Redis round trip per routing pass.
 EXPIRY_BUCKET_S = 0.25
 EXPIRE_JOB_ID = "expire:{bucket}"
+
+# SLA. Warnings and breaches fire through one deferred job per SLA_BUCKET_S of due instants
+# (job id by bucket): tickets created together share their deadlines' bucket, so a burst costs
+# a few jobs. The sweep fires anything overdue as the safety net.
+SLA_BUCKET_S = 0.25
+SLA_FIRE_JOB_ID = "sla-fire:{bucket}"
+# Recompute requests (sla_work rows from ingest) are coalesced like routing requests.
+SLA_PENDING_KEY = "cc:sla:pending"
+SLA_PENDING_TTL_S = 10
+SLA_DRAIN_JOB_ID = "sla-drain:{generation}"

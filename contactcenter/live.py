@@ -10,7 +10,7 @@ import asyncio
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -89,6 +89,50 @@ async def schedule_expiry(redis: ArqRedis, at: datetime) -> None:
     )
 
 
+async def schedule_sla(redis: ArqRedis, instants: Iterable[datetime]) -> None:
+    """An sla_fire job at each instant's bucket (one job per SLA_BUCKET_S, by job id)."""
+    buckets = {int(at.timestamp() / constants.SLA_BUCKET_S) + 1: at for at in instants}
+    for bucket, at in sorted(buckets.items()):
+        if _SCHEDULED.get(bucket):
+            continue
+        await redis.enqueue_job(
+            "sla_fire",
+            _job_id=constants.SLA_FIRE_JOB_ID.format(bucket=bucket),
+            _defer_until=datetime.fromtimestamp(bucket * constants.SLA_BUCKET_S, tz=at.tzinfo),
+            _queue_name=constants.ARQ_QUEUE,
+        )
+        _SCHEDULED[bucket] = True
+        if len(_SCHEDULED) > 10_000:
+            _SCHEDULED.pop(next(iter(_SCHEDULED)))
+
+
+# Buckets this process has scheduled (oldest first): consecutive batches skip the round trip.
+_SCHEDULED: dict[int, bool] = {}
+
+
+async def schedule_sla_quietly(redis: ArqRedis, instants: Iterable[datetime]) -> None:
+    try:
+        await schedule_sla(redis, instants)
+    except Exception:  # the sweep fires what is overdue within seconds
+        log.warning("live.sla_schedule_failed", exc_info=True)
+
+
+async def request_sla(redis: ArqRedis) -> bool:
+    """Ask for the sla_work list to be drained; False when a drain is already queued."""
+    job_id = constants.SLA_DRAIN_JOB_ID.format(generation=secrets.token_hex(6))
+    if not await redis.set(
+        constants.SLA_PENDING_KEY, job_id, nx=True, ex=constants.SLA_PENDING_TTL_S
+    ):
+        return False
+    return (
+        await redis.enqueue_job("sla_drain", _job_id=job_id, _queue_name=constants.ARQ_QUEUE)
+        is not None
+    )
+
+
+SLA = "sla"  # the Announcer's key for SLA drain requests (queues are UUIDs)
+
+
 class Announcer:
     """Publishes a process's after-commit events and asks for routing, batching both.
 
@@ -96,13 +140,14 @@ class Announcer:
     the next one (no added delay when idle, few round trips under load). Routing: a burst of
     new tickets in one queue asks at once, then at most once per ROUTE_COALESCE_S, with a
     trailing request after the burst, so no trigger is dropped, only delayed by at most that.
+    SLA recompute requests (after ingest) are coalesced the same way.
     """
 
     def __init__(self, redis: ArqRedis, interval_s: float = constants.ROUTE_COALESCE_S) -> None:
         self._redis = redis
         self._interval = interval_s
-        self._last: dict[QueueId, float] = {}
-        self._timers: dict[QueueId, asyncio.TimerHandle] = {}
+        self._last: dict[QueueId | str, float] = {}
+        self._timers: dict[QueueId | str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._events: list[dict[str, Any]] = []
         self._publishing = False
@@ -111,6 +156,8 @@ class Announcer:
         """Queue a commit's events and routing requests; never blocks, never raises on Redis."""
         for queue_id in after.route_queues:
             self._trigger(queue_id)
+        if after.sla:
+            self._trigger(SLA)
         self._events += after.events
         if not self._publishing:
             self._publishing = True
@@ -137,7 +184,7 @@ class Announcer:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _trigger(self, queue_id: QueueId) -> None:
+    def _trigger(self, queue_id: QueueId | str) -> None:
         if queue_id in self._timers:
             return  # a trailing request is already planned
         wait = self._last.get(queue_id, float("-inf")) + self._interval - time.monotonic()
@@ -147,13 +194,16 @@ class Announcer:
             loop = asyncio.get_running_loop()
             self._timers[queue_id] = loop.call_later(wait, self._fire, queue_id)
 
-    def _fire(self, queue_id: QueueId) -> None:
+    def _fire(self, queue_id: QueueId | str) -> None:
         self._timers.pop(queue_id, None)
         self._last[queue_id] = time.monotonic()
         self._spawn(self._request(queue_id))
 
-    async def _request(self, queue_id: QueueId) -> None:
+    async def _request(self, queue_id: QueueId | str) -> None:
         try:
-            await request_routing(self._redis, queue_id)
+            if isinstance(queue_id, str):
+                await request_sla(self._redis)
+            else:
+                await request_routing(self._redis, queue_id)
         except Exception:  # the routing sweep picks the queue up; never lose the ack
             log.warning("live.route_request_failed", queue_id=str(queue_id), exc_info=True)

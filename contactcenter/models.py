@@ -99,6 +99,12 @@ class Queue(Record):
     sticky_s: int = 60
     shift_end_drain_s: int = 600
     shift_end_policy: str = "keep"
+    sla_policy_id: UUID | None = None
+    sl_threshold_s: int | None = None
+    sl_target: float = 0.8
+    shrinkage: float = 0.3
+    max_occupancy: float = 0.85
+    forecast: dict[str, Any] | None = None
     created_at: datetime
 
 

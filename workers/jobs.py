@@ -12,6 +12,7 @@ from contactcenter import constants, live, logs
 from contactcenter.actions import routing, shifts
 from contactcenter.store import db
 from contactcenter.store import routing as store
+from workers import sla as sla_jobs
 
 log = logs.get_logger(__name__)
 
@@ -104,6 +105,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     for queue_id in queues:  # a request already pending covers it (its key expires if orphaned)
         await live.request_routing(redis, queue_id)
     counts["queues"] = len(queues)
+    counts |= await sla_jobs.sweep_sla(ctx["pool"], redis)
     if any(v for k, v in counts.items() if k != "queues"):
         log.info("sweep", **counts)
     return counts

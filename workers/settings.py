@@ -14,6 +14,7 @@ from contactcenter.app import redis_settings
 from contactcenter.settings import Settings, require
 from contactcenter.store import db
 from workers import jobs
+from workers import sla as sla_jobs
 
 SWEEP_SECONDS = set(range(0, 60, constants.SWEEP_EVERY_S))
 
@@ -38,6 +39,8 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
         "functions": [
             func(jobs.route_queue, name="route_queue", keep_result=0, max_tries=5),
             func(jobs.expire_due, name="expire_due", keep_result=0, max_tries=5),
+            func(sla_jobs.sla_drain, name="sla_drain", keep_result=0, max_tries=5),
+            func(sla_jobs.sla_fire, name="sla_fire", keep_result=0, max_tries=5),
         ],
         "cron_jobs": [
             cron(

@@ -15,6 +15,7 @@ from contactcenter.channels.registry import CHANNELS
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Brand, ChannelAccount, Queue, Team
 from contactcenter.store import catalog
+from contactcenter.store import sla as sla_store
 
 _TELEGRAM_SECRET = re.compile(rf"^[A-Za-z0-9_-]{{1,{constants.TELEGRAM_SECRET_MAX}}}$")
 
@@ -70,8 +71,10 @@ async def do_create_queue(conn: asyncpg.Connection, body: QueueIn) -> Queue:
     for step in body.overflow:
         if step.queue_id is not None:
             await check_queue(conn, step.queue_id, body.brand_id)
-    fields = body.model_dump(mode="json", exclude={"sla_policy_id"})
+    await check_policy(conn, body.sla_policy_id, body.brand_id)
+    fields = body.model_dump(mode="json")
     fields["brand_id"], fields["team_id"] = body.brand_id, body.team_id
+    fields["sla_policy_id"] = body.sla_policy_id
     fields["overflow"] = [s.model_dump(mode="json", exclude_none=True) for s in body.overflow]
     try:
         return await catalog.insert_queue(conn, fields)
@@ -114,7 +117,21 @@ async def do_create_account(conn: asyncpg.Connection, body: ChannelAccountIn) ->
         raise _conflict(f"{body.channel} account", body.name) from None
 
 
-NULLABLE_QUEUE_FIELDS = frozenset({"team_id", "after_hours_reply", "hours"})
+NULLABLE_QUEUE_FIELDS = frozenset(
+    {"team_id", "after_hours_reply", "hours", "sla_policy_id", "sl_threshold_s", "forecast"}
+)
+
+
+async def check_policy(conn: asyncpg.Connection, policy_id: UUID | None, brand_id: UUID) -> None:
+    if policy_id is None:
+        return
+    policy = await sla_store.get_policy(conn, policy_id)
+    if policy is None or policy["brand_id"] != brand_id:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"sla_policy_id {policy_id} is not an SLA policy of this queue's brand; "
+            "create one with POST /api/v1/sla-policies.",
+        )
 
 
 async def do_update_queue(conn: asyncpg.Connection, queue_id: UUID, body: QueuePatch) -> Queue:
@@ -129,6 +146,9 @@ async def do_update_queue(conn: asyncpg.Connection, queue_id: UUID, body: QueueP
     if "team_id" in changes:
         await check_team(conn, body.team_id)
         changes["team_id"] = body.team_id
+    if "sla_policy_id" in changes:
+        await check_policy(conn, body.sla_policy_id, current.brand_id)
+        changes["sla_policy_id"] = body.sla_policy_id
     for step in body.overflow or ():
         if step.queue_id == queue_id:
             raise ApiError(ErrorCode.VALIDATION_FAILED, "A queue cannot overflow into itself.")
@@ -142,4 +162,6 @@ async def do_update_queue(conn: asyncpg.Connection, queue_id: UUID, body: QueueP
         raise _conflict("queue", str(body.name)) from None
     if queue is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"No queue with id {queue_id}.")
+    if "sla_policy_id" in changes and changes["sla_policy_id"] != current.sla_policy_id:
+        await sla_store.work_for_brand(conn, current.brand_id)  # its tickets change policy
     return queue

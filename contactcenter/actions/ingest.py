@@ -47,6 +47,7 @@ class AfterCommit:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     route_queues: set[QueueId] = field(default_factory=set)
+    sla: bool = False  # messages were stored: the SLA engine has tickets to recompute
 
 
 async def do_ingest(
@@ -85,6 +86,7 @@ async def _store_messages(
             outcome.duplicates += 1
             continue
         outcome.stored += 1
+        after.sla = True
         outcome.ticket_ids.append(stored.ticket_id)
         brand = str(account.brand_id)
         if stored.event is not None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from contactcenter.actions import routing
+from contactcenter.actions import routing, sla
 from contactcenter.actions.catalog import check_queue
 from contactcenter.api.schemas import TicketPatch
 from contactcenter.errors import ApiError, ErrorCode
@@ -43,6 +44,11 @@ class TicketChange:
 
     events: list[dict[str, Any]] = field(default_factory=list)
     route_queues: set[UUID] = field(default_factory=set)
+    fire_at: set[datetime] = field(default_factory=set)  # SLA timers to schedule
+
+    def add_sla(self, synced: sla.SlaResult) -> None:
+        self.events += synced.events
+        self.fire_at |= synced.fire_at
 
 
 async def do_update_ticket(
@@ -111,6 +117,7 @@ async def do_transfer(
     """Move a ticket to another queue of its brand, waiting there (its age is kept)."""
     await check_queue(conn, queue_id, ticket.brand_id)
     await routing.do_requeue(conn, ticket.id, queue_id, user.id, "transfer")
+    result.add_sla(await sla.do_sync(conn, {ticket.id: datetime.now(UTC)}))  # its queue's policy
     result.route_queues.add(queue_id)
     result.events.append({"type": "ticket.transferred", "brand_id": str(ticket.brand_id),
                           "ticket_id": ticket.id, "from_queue": str(ticket.queue_id),
@@ -155,6 +162,8 @@ async def _update_fields(
             event = {"type": "ticket.updated", "brand_id": str(ticket.brand_id),
                      "ticket_id": ticket.id, "actor_id": str(user.id)}  # fmt: skip
             result.events.append(event | data)
+        if {"status", "priority"} & changed.keys():  # pause, resume, stop or a new target
+            result.add_sla(await sla.do_sync(conn, {ticket.id: datetime.now(UTC)}))
     if "priority" in changed:
         result.route_queues.add(ticket.queue_id)  # re-route on change: the order moved
 

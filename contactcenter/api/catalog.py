@@ -112,6 +112,8 @@ async def update_queue(request: web.Request) -> web.Response:
     async with db.connection(request.app[keys.POOL]) as conn:
         queue = await actions.do_update_queue(conn, queue_id, body)
     await live.request_routing(request.app[keys.REDIS], queue.id)
+    if "sla_policy_id" in body.model_fields_set:
+        await live.request_sla(request.app[keys.REDIS])
     return json_response(QueueOut.model_validate(queue))
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from contactcenter import keys
-from contactcenter.api import catalog, ops, routing, tickets, users, webhooks
+from contactcenter.api import catalog, ops, routing, sla, tickets, users, webhooks
 from contactcenter.api.auth import authenticate, require_role
 from contactcenter.api.schemas import (
     AccountListQuery,
@@ -26,6 +26,7 @@ from contactcenter.api.schemas import (
     MessageOut,
     Page,
     PageQuery,
+    PostIn,
     TeamIn,
     TeamOut,
     TicketListQuery,
@@ -50,6 +51,12 @@ from contactcenter.api.schemas_routing import (
     ShiftsIn,
     ShiftsOut,
     TransferIn,
+)
+from contactcenter.api.schemas_sla import (
+    SlaPolicyIn,
+    SlaPolicyListQuery,
+    SlaPolicyOut,
+    SlaPolicyPatch,
 )
 from contactcenter.models import Role
 
@@ -138,6 +145,12 @@ ROUTES: tuple[Route, ...] = (
     R("GET", f"{V1}/tickets/{{ticket_id}}/messages", tickets.list_messages,
       "A ticket's messages in conversation order", "tickets", AGENT,
       query=PageQuery, response=Page[MessageOut]),
+    R("POST", f"{V1}/tickets/{{ticket_id}}/messages", tickets.post_message,
+      "Reply to the customer (queued for delivery; meets the response SLA)", "tickets", AGENT,
+      body=PostIn, response=MessageOut, status=202),
+    R("POST", f"{V1}/tickets/{{ticket_id}}/notes", tickets.post_note,
+      "Add an internal note (never sent)", "tickets", AGENT, body=PostIn, response=MessageOut,
+      status=201),
     R("POST", f"{V1}/tickets/{{ticket_id}}/assign", tickets.assign,
       "Assign or reassign (capacity respected unless override)", "routing", SUPERVISOR,
       body=AssignIn, response=TicketOut),
@@ -160,6 +173,18 @@ ROUTES: tuple[Route, ...] = (
       AGENT),
     R("POST", f"{V1}/offers/{{offer_id}}/decline", routing.decline,
       "Decline an offer (re-routed at once, never back to you)", "routing", AGENT),
+    # SLA and newsfeed
+    R("POST", f"{V1}/sla-policies", sla.create_policy, "Create an SLA policy", "sla", ADMIN,
+      body=SlaPolicyIn, response=SlaPolicyOut, status=201),
+    R("GET", f"{V1}/sla-policies", sla.list_policies, "List SLA policies", "sla", SUPERVISOR,
+      query=SlaPolicyListQuery, response=Page[SlaPolicyOut]),
+    R("GET", f"{V1}/sla-policies/{{policy_id}}", sla.get_policy, "Get an SLA policy", "sla",
+      SUPERVISOR, response=SlaPolicyOut),
+    R("PATCH", f"{V1}/sla-policies/{{policy_id}}", sla.update_policy,
+      "Change an SLA policy (open tickets' clocks are recomputed)", "sla", ADMIN,
+      body=SlaPolicyPatch, response=SlaPolicyOut),
+    R("GET", f"{V1}/feed", sla.feed, "Newsfeed: ticket and SLA events, newest first", "feed",
+      AGENT, query=sla.FeedQuery, response=Page[sla.FeedItem]),
     R("GET", f"{V1}/agents", routing.list_agents, "Agents with presence, shift, load and capacity",
       "routing", SUPERVISOR, response=Page[AgentOut]),
 )

@@ -175,6 +175,19 @@ class TicketOut(Out):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    sla: dict[str, SlaClockOut] = Field(
+        default={}, description="per target: due_at and state (ok, warning, breached, met, paused)"
+    )
+
+
+class SlaClockOut(Out):
+    due_at: datetime | None
+    state: Literal["ok", "warning", "breached", "met", "paused", "stopped"]
+    started_at: datetime
+
+
+class PostIn(In):
+    text: str = Field(min_length=1, max_length=65_536)
 
 
 _STATUSES = {s.value for s in TicketStatus}
@@ -182,6 +195,9 @@ _STATUSES = {s.value for s in TicketStatus}
 
 class TicketListQuery(PageQuery):
     status: str | None = Field(default=None, description="one status or several, comma-separated")
+    sla: Literal["at_risk", "breached"] | None = Field(
+        default=None, description="at_risk: a running target past a warning; breached: any"
+    )
     queue_id: UUID | None = None
     assignee_id: UUID | None = None
     channel: str | None = None

@@ -175,6 +175,32 @@ class OverflowStep(In):
         return self
 
 
+class ForecastIn(In):
+    """Expected arrivals per interval of each weekday (in the time zone given), and optionally
+    the handle time; the coverage planner uses it instead of history."""
+
+    timezone: str = "UTC"
+    interval_min: Literal[15, 30, 60] = 30
+    weekly: dict[Day, list[Annotated[float, Field(ge=0, le=100_000)]]]
+    aht_s: float | None = Field(default=None, gt=0, le=86400)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @model_validator(mode="after")
+    def _lengths(self) -> ForecastIn:
+        per_day = 1440 // self.interval_min
+        wrong = sorted(d for d, v in self.weekly.items() if len(v) != per_day)
+        if wrong:
+            raise ValueError(
+                f"weekly {wrong}: give {per_day} numbers per day "
+                f"({self.interval_min}-minute intervals)"
+            )
+        return self
+
+
 class QueueIn(In):
     brand_id: UUID
     name: Name
@@ -204,6 +230,19 @@ class QueueIn(In):
     shift_end_policy: Literal["keep", "requeue"] = Field(
         default="keep", description="an agent's open tickets at shift end"
     )
+    sl_threshold_s: int | None = Field(
+        default=None,
+        gt=0,
+        le=7 * 86400,
+        description="service level: answered within this many seconds (null: 20 s for voice "
+        "and chat, 3600 s for social and e-mail)",
+    )
+    sl_target: float = Field(default=0.8, gt=0, lt=1, description="service level goal")
+    shrinkage: float = Field(default=0.3, ge=0, lt=1, description="coverage: time off the queue")
+    max_occupancy: float = Field(default=0.85, gt=0, le=1, description="coverage: busy ceiling")
+    forecast: ForecastIn | None = Field(
+        default=None, description="expected arrivals per interval; null: learned from history"
+    )
 
 
 class QueueOut(Out):
@@ -223,6 +262,12 @@ class QueueOut(Out):
     sticky_s: int
     shift_end_drain_s: int
     shift_end_policy: str
+    sla_policy_id: UUID | None
+    sl_threshold_s: int | None
+    sl_target: float
+    shrinkage: float
+    max_occupancy: float
+    forecast: dict[str, Any] | None
     created_at: datetime
 
 
@@ -243,6 +288,12 @@ class QueuePatch(In):
     sticky_s: int | None = Field(default=None, ge=0, le=3600)
     shift_end_drain_s: int | None = Field(default=None, ge=0, le=7200)
     shift_end_policy: Literal["keep", "requeue"] | None = None
+    sla_policy_id: UUID | None = None
+    sl_threshold_s: int | None = Field(default=None, gt=0, le=7 * 86400)
+    sl_target: float | None = Field(default=None, gt=0, lt=1)
+    shrinkage: float | None = Field(default=None, ge=0, lt=1)
+    max_occupancy: float | None = Field(default=None, gt=0, le=1)
+    forecast: ForecastIn | None = None
 
 
 class QueueListQuery(PageQuery):

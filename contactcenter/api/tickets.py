@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from contactcenter import keys, live, logs
-from contactcenter.actions import routing
+from contactcenter.actions import replies, routing, sla
 from contactcenter.actions import tickets as actions
 from contactcenter.api.http import (
     decode_cursor,
@@ -23,7 +23,9 @@ from contactcenter.api.schemas import (
     AttachmentOut,
     MessageOut,
     PageQuery,
+    PostIn,
     SenderOut,
+    SlaClockOut,
     TicketListQuery,
     TicketOut,
     TicketPatch,
@@ -33,6 +35,7 @@ from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Message, Ticket, User
 from contactcenter.store import db
 from contactcenter.store import routing as routing_store
+from contactcenter.store import sla as sla_store
 from contactcenter.store import tickets as store
 
 log = logs.get_logger(__name__)
@@ -53,12 +56,13 @@ async def list_tickets(request: web.Request) -> web.Response:
         assignee_id=query.assignee_id,
         channel=query.channel,
         brand_id=query.brand_id,
+        sla=query.sla,
     )
     async with db.connection(request.app[keys.POOL]) as conn:
         rows = await store.list_tickets(
             conn, filters, request[keys.USER], cursor[0] if cursor else None, query.limit
         )
-    items = [TicketOut.model_validate(t).model_dump(mode="json") for t in rows]
+        items = [t.model_dump(mode="json") for t in await tickets_out(conn, rows)]
     more = encode_cursor([rows[-1].id]) if len(rows) == query.limit else None
     return json_response({"items": items, "next_cursor": more})
 
@@ -67,7 +71,43 @@ async def get_ticket(request: web.Request) -> web.Response:
     ticket_id = path_int(request, "ticket_id", "ticket")
     async with db.connection(request.app[keys.POOL]) as conn:
         ticket = await actions.check_ticket(conn, request[keys.USER], ticket_id)
-    return json_response(TicketOut.model_validate(ticket))
+        [out] = await tickets_out(conn, [ticket])
+    return json_response(out)
+
+
+async def tickets_out(conn: asyncpg.Connection, tickets: list[Ticket]) -> list[TicketOut]:
+    """Tickets with their SLA clocks (the latest per target)."""
+    clocks: dict[int, dict[str, SlaClockOut]] = {}
+    for row in await sla_store.ticket_clocks(conn, [t.id for t in tickets]):
+        clocks.setdefault(row["ticket_id"], {})[row["target"]] = SlaClockOut(
+            due_at=row["due_at"], state=sla.clock_state(row), started_at=row["started_at"]
+        )
+    return [
+        TicketOut.model_validate(t).model_copy(update={"sla": clocks.get(t.id, {})})
+        for t in tickets
+    ]
+
+
+async def post_message(request: web.Request) -> web.Response:
+    """A public reply: queued for delivery through the ticket's channel; meets the SLA."""
+    return await _post(request, note=False)
+
+
+async def post_note(request: web.Request) -> web.Response:
+    """An internal note: visible to the team only, never sent."""
+    return await _post(request, note=True)
+
+
+async def _post(request: web.Request, *, note: bool) -> web.Response:
+    ticket_id = path_int(request, "ticket_id", "ticket")
+    body = await parse_body(request, PostIn)
+    user = request[keys.USER]
+    async with db.connection(request.app[keys.POOL]) as conn:
+        ticket = await actions.check_ticket(conn, user, ticket_id)
+        posted = await replies.do_post(conn, user, ticket, body.text, note=note)
+    change = actions.TicketChange(events=posted.events, fire_at=posted.fire_at)
+    await _after(request, change)
+    return json_response(message_out(posted.message), status=201 if note else 202)
 
 
 async def update_ticket(request: web.Request) -> web.Response:
@@ -78,8 +118,9 @@ async def update_ticket(request: web.Request) -> web.Response:
         ticket = await actions.check_ticket(conn, user, ticket_id)
         change = await actions.do_update_ticket(conn, user, ticket, patch)
         ticket = await actions.check_ticket(conn, user, ticket_id)
+        [out] = await tickets_out(conn, [ticket])
     await _after(request, change)
-    return json_response(TicketOut.model_validate(ticket))
+    return json_response(out)
 
 
 async def _after(request: web.Request, change: actions.TicketChange) -> None:
@@ -87,6 +128,8 @@ async def _after(request: web.Request, change: actions.TicketChange) -> None:
     redis = request.app[keys.REDIS]
     if change.events:
         await live.publish_quietly(redis, change.events)
+    if change.fire_at:
+        await live.schedule_sla_quietly(redis, change.fire_at)
     for queue_id in change.route_queues:
         try:
             await live.request_routing(redis, queue_id)

@@ -65,7 +65,9 @@ async def insert_queue(conn: asyncpg.Connection, fields: dict[str, Any]) -> Queu
         fields.get("overflow", []), fields.get("after_hours_reply"), fields.get("hours"),
         fields.get("language_required", True), fields.get("escalate_after_s", 600),
         fields.get("sticky_s", 60), fields.get("shift_end_drain_s", 600),
-        fields.get("shift_end_policy", "keep"),
+        fields.get("shift_end_policy", "keep"), fields.get("sla_policy_id"),
+        fields.get("sl_threshold_s"), fields.get("sl_target", 0.8), fields.get("shrinkage", 0.3),
+        fields.get("max_occupancy", 0.85), fields.get("forecast"),
     )  # fmt: skip
     return Queue.model_validate(dict(row))
 
@@ -73,7 +75,8 @@ async def insert_queue(conn: asyncpg.Connection, fields: dict[str, Any]) -> Queu
 QUEUE_FIELDS = (
     "name", "team_id", "required_skills", "strategy", "offer_timeout_s", "max_attempts",
     "overflow", "after_hours_reply", "hours", "language_required", "escalate_after_s",
-    "sticky_s", "shift_end_drain_s", "shift_end_policy",
+    "sticky_s", "shift_end_drain_s", "shift_end_policy", "sla_policy_id", "sl_threshold_s",
+    "sl_target", "shrinkage", "max_occupancy", "forecast",
 )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ class TicketFilter:
     assignee_id: UUID | None = None
     channel: str | None = None
     brand_id: UUID | None = None
+    sla: str | None = None
 
 
 def _ticket(row: asyncpg.Record) -> Ticket:
@@ -53,6 +54,7 @@ async def list_tickets(
         viewer.team_id,
         viewer.id,
         limit,
+        f.sla,
     )
     return [_ticket(r) for r in rows]
 
@@ -97,3 +99,21 @@ async def list_messages(
     at, last = after or (None, None)
     rows = await conn.fetch(_MESSAGES, ticket_id, at, last, limit)
     return [Message.model_validate(dict(r)) for r in rows]
+
+
+_INSERT_AGENT_MESSAGE = q("messages.insert_agent_message")
+_RECORD_REPLY = q("messages.record_reply")
+
+
+async def insert_agent_message(
+    conn: asyncpg.Connection, ticket_id: int, direction: str, text: str, user_id: UUID
+) -> Message:
+    row = await conn.fetchrow(_INSERT_AGENT_MESSAGE, ticket_id, direction, text, user_id)
+    return Message.model_validate(dict(row))
+
+
+async def record_reply(
+    conn: asyncpg.Connection, ticket_id: int, user_id: UUID
+) -> tuple[str, datetime]:
+    row = await conn.fetchrow(_RECORD_REPLY, ticket_id, user_id)
+    return row["previous"], row["at"]

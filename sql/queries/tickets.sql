@@ -14,6 +14,10 @@ WHERE ($1::text[] IS NULL OR t.status = ANY($1))
   AND ($5::uuid IS NULL OR t.brand_id = $5)
   AND ($6::bigint IS NULL OR t.id < $6)
   AND (NOT $7 OR q.team_id IS NULL OR q.team_id = $8::uuid OR t.assignee_id = $9::uuid)
+  AND ($11::text IS NULL OR EXISTS (
+        SELECT 1 FROM sla_clocks c WHERE c.ticket_id = t.id
+          AND CASE $11 WHEN 'at_risk' THEN c.state = 'running' AND c.stage > 0 AND c.breached_at IS NULL
+                       ELSE c.breached_at IS NOT NULL END))
 ORDER BY t.id DESC
 LIMIT $10;
 
@@ -45,6 +49,8 @@ UPDATE tickets SET
     last_assignee_id = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed')
                             THEN coalesce(assignee_id, last_assignee_id) ELSE last_assignee_id END,
     assignee_id = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed') THEN NULL ELSE assignee_id END,
+    opened_at = CASE WHEN status IN ('solved', 'closed') AND $2 NOT IN ('solved', 'closed') THEN now()
+                     ELSE opened_at END,
     updated_at = now()
 WHERE id = $1;
 

@@ -1,0 +1,58 @@
+"""Agents' replies and internal notes on a ticket.
+
+A reply is stored as an outbound message with delivery_status `queued` (a worker delivers it
+through the ticket's channel) and answers the customer: the ticket's response clock is met in
+the same transaction. A note is internal: no delivery, no SLA effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from contactcenter.actions import sla
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import Message, Ticket, User
+from contactcenter.store import tickets as store
+
+
+@dataclass(slots=True)
+class Posted:
+    message: Message
+    events: list[dict[str, Any]] = field(default_factory=list)
+    fire_at: set[datetime] = field(default_factory=set)
+
+
+async def do_post(
+    conn: asyncpg.Connection, user: User, ticket: Ticket, text: str, *, note: bool
+) -> Posted:
+    if ticket.status == "closed" and not note:
+        raise ApiError(
+            ErrorCode.CONFLICT,
+            f"Ticket {ticket.id} is closed; the customer's next message opens a new ticket.",
+        )
+    async with conn.transaction():
+        brand = str(ticket.brand_id)
+        events: list[dict[str, Any]] = []
+        fire_at: set[datetime] = set()
+        if not note:
+            previous, at = await store.record_reply(conn, ticket.id, user.id)
+            if previous == "new":
+                data = {"field": "status", "from": "new", "to": "open", "reason": "agent_replied"}
+                await store.insert_event(conn, ticket.brand_id, "ticket.updated", ticket.id,
+                                         user.id, data)  # fmt: skip
+                event = {"type": "ticket.updated", "brand_id": brand, "ticket_id": ticket.id,
+                         "actor_id": str(user.id)}  # fmt: skip
+                events.append(event | data)
+            synced = await sla.do_sync(conn, {ticket.id: at})
+            events += synced.events
+            fire_at = synced.fire_at
+        message = await store.insert_agent_message(
+            conn, ticket.id, "note" if note else "outbound", text, user.id
+        )
+    events.append({"type": "message.created", "brand_id": brand, "ticket_id": ticket.id,
+                   "message_id": message.id, "direction": message.direction})  # fmt: skip
+    return Posted(message, events, fire_at)

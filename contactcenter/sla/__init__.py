@@ -1,0 +1,1 @@
+"""The SLA engine: business calendars, policies and the clocks computed from ticket facts."""

@@ -90,10 +90,15 @@ async def schedule_expiry(redis: ArqRedis, at: datetime) -> None:
 
 
 async def schedule_sla(redis: ArqRedis, instants: Iterable[datetime]) -> None:
-    """An sla_fire job at each instant's bucket (one job per SLA_BUCKET_S, by job id)."""
+    """An sla_fire job at each instant's bucket (one job per SLA_BUCKET_S, by job id).
+
+    A bucket this process queued before and whose time has not come is skipped (no round
+    trip); one whose time has passed is queued again, since its job may have run already.
+    """
     buckets = {int(at.timestamp() / constants.SLA_BUCKET_S) + 1: at for at in instants}
+    soon = (time.time() + constants.SLA_BUCKET_S) / constants.SLA_BUCKET_S
     for bucket, at in sorted(buckets.items()):
-        if _SCHEDULED.get(bucket):
+        if bucket > soon and bucket in SCHEDULED:
             continue
         await redis.enqueue_job(
             "sla_fire",
@@ -101,13 +106,14 @@ async def schedule_sla(redis: ArqRedis, instants: Iterable[datetime]) -> None:
             _defer_until=datetime.fromtimestamp(bucket * constants.SLA_BUCKET_S, tz=at.tzinfo),
             _queue_name=constants.ARQ_QUEUE,
         )
-        _SCHEDULED[bucket] = True
-        if len(_SCHEDULED) > 10_000:
-            _SCHEDULED.pop(next(iter(_SCHEDULED)))
+        SCHEDULED[bucket] = True
+        if len(SCHEDULED) > 10_000:
+            SCHEDULED.pop(next(iter(SCHEDULED)))
 
 
-# Buckets this process has scheduled (oldest first): consecutive batches skip the round trip.
-_SCHEDULED: dict[int, bool] = {}
+# Buckets this process has queued (oldest first), so consecutive batches skip the round trip.
+# It mirrors Redis: clear it if Redis is flushed.
+SCHEDULED: dict[int, bool] = {}
 
 
 async def schedule_sla_quietly(redis: ArqRedis, instants: Iterable[datetime]) -> None:

@@ -22,7 +22,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
-from contactcenter import embedded, logs
+from contactcenter import embedded, live, logs
 from contactcenter.app import create_app
 from contactcenter.settings import Settings
 from contactcenter.store.migrations import migrate
@@ -98,6 +98,7 @@ async def clean(pool: asyncpg.Pool, redis: aioredis.Redis) -> None:
     async with pool.acquire() as conn:
         await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
     await redis.flushdb()
+    live.SCHEDULED.clear()  # it mirrors the Redis just flushed
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from uuid import UUID
 import orjson
 from arq import ArqRedis
 
-from contactcenter import constants, logs
+from contactcenter import constants, logs, telemetry
 from contactcenter.actions.ingest import AfterCommit
 from contactcenter.models import QueueId
 
@@ -157,6 +157,7 @@ class Announcer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._events: list[dict[str, Any]] = []
         self._publishing = False
+        self._counts = telemetry.Batch()
 
     def announce(self, after: AfterCommit) -> None:
         """Queue a commit's events and routing requests; never blocks, never raises on Redis."""
@@ -164,6 +165,10 @@ class Announcer:
             self._trigger(queue_id)
         if after.sla:
             self._trigger(SLA)
+        for channel, n in after.stored.items():
+            self._counts.count("cc_ingest_messages_total", n, channel=channel)
+        for channel, n in after.duplicates.items():
+            self._counts.count("cc_ingest_duplicates_total", n, channel=channel)
         self._events += after.events
         if not self._publishing:
             self._publishing = True
@@ -171,9 +176,10 @@ class Announcer:
 
     async def _drain(self) -> None:
         try:
-            while self._events:
+            while self._events or self._counts.ints:
                 events, self._events = self._events, []
                 await publish_quietly(self._redis, events)
+                await self._counts.flush(self._redis)
         finally:
             self._publishing = False
 

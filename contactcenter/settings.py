@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     heartbeat_ttl_s: int = Field(
         default=60, description="an agent without a heartbeat for this long is set offline"
     )
+    metrics_token: str | None = Field(
+        default=None, description="if set, /metrics requires it as a bearer token"
+    )
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from arq import ArqRedis
 
-from contactcenter import constants, live, logs
+from contactcenter import constants, live, logs, telemetry
 from contactcenter.actions import routing, shifts
 from contactcenter.store import db
 from contactcenter.store import routing as store
@@ -26,9 +27,15 @@ async def route_queue(ctx: dict[str, Any], queue_id: str) -> int:
     redis: ArqRedis = ctx["redis"]
     await redis.delete(constants.ROUTE_PENDING_KEY.format(queue_id=queue_id))
     made = 0
+    counts = telemetry.Batch()
     for _ in range(constants.ROUTE_PASSES):
+        started = time.perf_counter()
         async with db.connection(ctx["pool"]) as conn:
             result = await routing.do_route_queue(conn, UUID(queue_id), datetime.now(UTC))
+            counts.observe("cc_route_pass_seconds", [time.perf_counter() - started])
+            if result.created:
+                waits = await store.offer_waits(conn, [o.offer_id for o in result.created])
+                counts.observe("cc_offer_wait_seconds", waits)
         await announce_offers(redis, result.created)
         made += len(result.created)
         lost = result.planned > len(result.created)
@@ -38,6 +45,7 @@ async def route_queue(ctx: dict[str, Any], queue_id: str) -> int:
         if not (lost or more):
             break
     log.info("route.pass", queue_id=queue_id, offers=made)
+    await counts.flush(redis)
     return made
 
 

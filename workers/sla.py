@@ -7,7 +7,7 @@ from typing import Any
 
 from arq import ArqRedis
 
-from contactcenter import constants, live, logs
+from contactcenter import constants, live, logs, telemetry
 from contactcenter.actions import sla
 from contactcenter.store import db
 from contactcenter.store import sla as store
@@ -61,6 +61,10 @@ async def fire(pool: Any, redis: ArqRedis) -> int:
 async def _after(redis: ArqRedis, result: sla.SlaResult) -> None:
     if result.events:
         await live.publish_quietly(redis, result.events)
+        counts = telemetry.Batch()
+        for event in result.events:
+            counts.count("cc_sla_fired_total", target=event["target"], stage=str(event["stage"]))
+        await counts.flush(redis)
     if result.fire_at:
         await live.schedule_sla_quietly(redis, result.fire_at)
 

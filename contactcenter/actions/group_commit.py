@@ -123,7 +123,7 @@ class GroupCommitter:
             if not w.future.done():
                 w.future.set_result(outcome)
         batch.clear()
-        if after.events or after.route_queues or after.sla:
+        if after.events or after.route_queues or after.sla or after.duplicates:
             self._after_commit(after)
 
     async def _store(

@@ -48,6 +48,8 @@ class AfterCommit:
     events: list[dict[str, Any]] = field(default_factory=list)
     route_queues: set[QueueId] = field(default_factory=set)
     sla: bool = False  # messages were stored: the SLA engine has tickets to recompute
+    stored: dict[str, int] = field(default_factory=dict)  # per channel, for /metrics
+    duplicates: dict[str, int] = field(default_factory=dict)
 
 
 async def do_ingest(
@@ -84,8 +86,10 @@ async def _store_messages(
         outcome = outcomes[unit]
         if stored.message_id is None or stored.ticket_id is None:
             outcome.duplicates += 1
+            after.duplicates[account.channel] = after.duplicates.get(account.channel, 0) + 1
             continue
         outcome.stored += 1
+        after.stored[account.channel] = after.stored.get(account.channel, 0) + 1
         after.sla = True
         outcome.ticket_ids.append(stored.ticket_id)
         brand = str(account.brand_id)

@@ -93,6 +93,7 @@ async def do_sync(conn: asyncpg.Connection, work: dict[int, datetime]) -> SlaRes
     changed: list[sla.Clock] = []
     pauses: list[tuple[sla.Clock, datetime, str]] = []
     resumes: list[tuple[sla.Clock, datetime]] = []
+    breaches: list[tuple[sla.Facts, sla.Clock]] = []
     for f in facts:
         changes = sla.reconcile(
             f, existing.get(f.ticket_id, []), policies[f.ticket_id], work[f.ticket_id]
@@ -101,10 +102,11 @@ async def do_sync(conn: asyncpg.Connection, work: dict[int, datetime]) -> SlaRes
         changed += [c for c in changes.clocks if c.id is not None]
         pauses += changes.pauses
         resumes += changes.resumes
-        for clock in changes.breaches:
-            await _record(conn, f.brand_id, f.ticket_id, clock, sla.BREACH_STAGE, f, result)
+        breaches += [(f, clock) for clock in changes.breaches]
     await store.insert_clocks(conn, new)
     await store.update_clocks(conn, changed)
+    for f, clock in breaches:  # after the writes: a new clock has its id now
+        await _record(conn, f.brand_id, f.ticket_id, clock, sla.BREACH_STAGE, f, result)
     await store.ledger(
         conn,
         [(c.id, at, why) for c, at, why in pauses if c.id is not None],

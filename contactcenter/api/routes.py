@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from contactcenter import keys
-from contactcenter.api import catalog, ops, routing, sla, tickets, users, webhooks
+from contactcenter.api import catalog, metrics, ops, routing, sla, tickets, users, webhooks
 from contactcenter.api.auth import authenticate, require_role
 from contactcenter.api.schemas import (
     AccountListQuery,
@@ -89,6 +89,8 @@ ROUTES: tuple[Route, ...] = (
     R("GET", "/readyz", ops.readyz, "Readiness: PostgreSQL and Redis reachable", "ops",
       response=Health),
     R("GET", "/api/openapi.json", ops.openapi, "This OpenAPI document", "ops"),
+    R("GET", "/metrics", metrics.prometheus, "Prometheus metrics (text format)", "ops",
+      content_type="text/plain"),
     R("GET", "/webhooks/{channel}/{account_id}", webhooks.handshake,
       "Platform verification handshake (answers the challenge)", "webhooks",
       content_type="text/plain"),
@@ -183,6 +185,15 @@ ROUTES: tuple[Route, ...] = (
     R("PATCH", f"{V1}/sla-policies/{{policy_id}}", sla.update_policy,
       "Change an SLA policy (open tickets' clocks are recomputed)", "sla", ADMIN,
       body=SlaPolicyPatch, response=SlaPolicyOut),
+    R("GET", f"{V1}/metrics/queues", metrics.queue_metrics,
+      "Per queue (or channel, brand): waiting, longest wait, service level, ASA, abandons, AHT",
+      "metrics", SUPERVISOR, query=metrics.QueueMetricsQuery),
+    R("GET", f"{V1}/metrics/sla", metrics.sla_metrics,
+      "SLA attainment per target for a period; running, at risk and paused now", "metrics",
+      SUPERVISOR, query=metrics.SlaMetricsQuery),
+    R("GET", f"{V1}/metrics/agents", metrics.agent_metrics,
+      "Agents by state; load, free slots, offers, AHT and occupancy per agent", "metrics",
+      SUPERVISOR, query=metrics.MetricsQuery),
     R("GET", f"{V1}/feed", sla.feed, "Newsfeed: ticket and SLA events, newest first", "feed",
       AGENT, query=sla.FeedQuery, response=Page[sla.FeedItem]),
     R("GET", f"{V1}/agents", routing.list_agents, "Agents with presence, shift, load and capacity",

@@ -6,7 +6,8 @@ Rules (DESIGN.md, SLA):
   replied publicly yet, else next_response; the agent's public reply meets it;
 - statuses in the policy's `pause_on` pause every running clock (a ledger row per pause);
 - a change of priority, queue or policy recomputes the target; time already used is kept;
-- solving without a reply stops the response clock (neither met nor breached).
+- solving without a reply stops the response clock (neither met nor breached, unless its
+  target had passed: then it is breached).
 
 Warnings fire at each `warn_at` fraction of the target, the breach at the due time. A clock
 whose target was missed when it stopped is breached even if its timer had not fired yet.
@@ -177,6 +178,9 @@ def _update(clock: Clock, facts: Facts, policy: Policy, at: datetime, out: Chang
 def _pause(clock: Clock, policy: Policy, at: datetime, status: str, out: Changes) -> None:
     if clock.state == "running" and clock.resumed_at is not None and clock.resumed_at < at:
         clock.consumed_s += calendar.between(policy.plan, clock.resumed_at, at)
+    if clock.due_at is not None and at > clock.due_at and clock.breached_at is None:
+        clock.breached_at = clock.due_at  # overdue before the pause; its timer had not fired
+        out.breaches.append(clock)
     clock.state = "paused"
     clock.resumed_at = clock.due_at = clock.next_fire_at = None
     out.pauses.append((clock, at, f"status {status}"))
@@ -193,7 +197,7 @@ def _finish(
     elif clock.resumed_at is not None and policy is not None and clock.resumed_at < end:
         clock.consumed_s += calendar.between(policy.plan, clock.resumed_at, end)
     late = clock.due_at is not None and end > clock.due_at
-    if met_at is not None and late and clock.breached_at is None:
+    if late and clock.breached_at is None:  # missed, whether or not its timer had fired
         clock.breached_at = clock.due_at
         out.breaches.append(clock)
     clock.state = "done"

@@ -190,3 +190,10 @@ async def shift_ended_assignments(conn: asyncpg.Connection) -> list[tuple[int, U
 async def mark_after_hours(conn: asyncpg.Connection, ticket_ids: list[int], text: str) -> list[int]:
     """Store the reply (queued for sending) once per ticket; return the tickets that got it."""
     return [r["ticket_id"] for r in await conn.fetch(_AFTER_HOURS, ticket_ids, text)]
+
+
+_OFFER_WAITS = q("routing.offer_waits")
+
+
+async def offer_waits(conn: asyncpg.Connection, offer_ids: list[int]) -> list[float]:
+    return [r["wait"] for r in await conn.fetch(_OFFER_WAITS, offer_ids)]

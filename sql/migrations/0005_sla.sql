@@ -42,9 +42,17 @@ ALTER TABLE tickets
     ADD COLUMN last_replied_by   uuid,
     ADD COLUMN opened_at         timestamptz NOT NULL DEFAULT now();  -- resolution period start
 CREATE INDEX tickets_sla_due_idx ON tickets (sla_due_at) WHERE sla_due_at IS NOT NULL;
--- Metrics and reports: arrivals per queue and period.
-CREATE INDEX tickets_queue_created_idx ON tickets (queue_id, created_at);
-CREATE INDEX tickets_brand_created_idx ON tickets (brand_id, created_at);
+-- Metrics from index-only scans: arrivals per period (service level, ASA, abandons), handled
+-- per period (AHT), and the waiting now (count, longest wait). Their included columns change
+-- at most a few times per ticket (reply, assignment, status), never per message.
+CREATE INDEX tickets_created_idx ON tickets (created_at)
+    INCLUDE (brand_id, queue_id, channel, kind, status, first_replied_at);
+CREATE INDEX tickets_solved_idx ON tickets (solved_at)
+    INCLUDE (brand_id, queue_id, channel, assigned_at, assignee_id) WHERE solved_at IS NOT NULL;
+CREATE INDEX tickets_waiting_idx ON tickets (queue_id, created_at)
+    INCLUDE (queued_at, channel, priority)
+    WHERE assignee_id IS NULL AND status IN ('new', 'open');
+CREATE INDEX offers_user_created_idx ON offers (user_id, created_at);
 
 -- Tickets whose clocks must be recomputed (appended by ingest; drained by the worker).
 CREATE TABLE sla_work (
@@ -84,8 +92,13 @@ CREATE TABLE sla_clocks (
 );
 CREATE INDEX sla_clocks_fire_idx ON sla_clocks (next_fire_at) WHERE next_fire_at IS NOT NULL;
 CREATE INDEX sla_clocks_open_idx ON sla_clocks (ticket_id) WHERE state <> 'done';
-CREATE INDEX sla_clocks_due_idx ON sla_clocks (brand_id, due_at) WHERE state = 'running';
-CREATE INDEX sla_clocks_stopped_idx ON sla_clocks (brand_id, stopped_at) WHERE state = 'done';
+-- Metrics: outcomes per period, and the running clocks now (index-only scans).
+CREATE INDEX sla_clocks_stopped_idx ON sla_clocks (stopped_at)
+    INCLUDE (brand_id, target, queue_id, channel, priority, breached_at, met_at, met_by)
+    WHERE state = 'done';
+CREATE INDEX sla_clocks_live_idx ON sla_clocks (queue_id)
+    INCLUDE (brand_id, target, channel, priority, state, stage, breached_at)
+    WHERE state <> 'done';
 
 -- The pause ledger: when a clock stopped counting, why, and for how long.
 CREATE TABLE sla_pauses (

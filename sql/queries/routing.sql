@@ -185,3 +185,9 @@ DELETE FROM agent_queues WHERE user_id = $1;
 
 -- name: insert_agent_queues
 INSERT INTO agent_queues (user_id, queue_id) SELECT $1, q FROM unnest($2::uuid[]) AS q;
+
+-- name: offer_waits
+-- Seconds each new offer's ticket waited in its queue (the first offer since queued).
+SELECT extract(epoch FROM o.created_at - t.queued_at)::float8 AS wait
+FROM offers o JOIN tickets t ON t.id = o.ticket_id
+WHERE o.id = ANY($1::bigint[]) AND o.attempt = 1;

@@ -1,4 +1,4 @@
-"""`contactcenter serve | worker | migrate | dev | users add | simulate`."""
+"""`contactcenter serve | worker | migrate | dev | users add | simulate | coverage`."""
 
 from __future__ import annotations
 
@@ -128,6 +128,16 @@ def cmd_simulate(args: argparse.Namespace) -> None:
     asyncio.run(simulate(args.url, args.count, args.rate))
 
 
+def cmd_coverage(args: argparse.Namespace) -> None:
+    from contactcenter.coverage.terminal import report
+
+    settings = _settings(args)
+    dsn = require(settings.database_url, "CC_DATABASE_URL")
+    color = sys.stdout.isatty() and not args.no_color
+    print(asyncio.run(report(dsn, args.queue, args.brand, args.days, args.interval,
+                             color=color, as_json=args.json)))  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--count", type=int, default=20)
     sim.add_argument("--rate", type=float, default=5.0, help="messages per second")
     sim.set_defaults(func=cmd_simulate)
+    cov = sub.add_parser(
+        "coverage", help="agents needed (Erlang C) vs on shift per interval, as a heatmap"
+    )
+    cov.add_argument("--queue", required=True, help="queue name")
+    cov.add_argument("--brand", help="brand name, when several brands have such a queue")
+    cov.add_argument("--days", type=int, default=14, choices=range(1, 32), metavar="1-31")
+    cov.add_argument("--interval", type=int, default=30, choices=(15, 30, 60))
+    cov.add_argument("--no-color", action="store_true")
+    cov.add_argument("--json", action="store_true", help="the intervals as JSON instead")
+    cov.set_defaults(func=cmd_coverage)
     return parser
 
 

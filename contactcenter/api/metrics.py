@@ -13,8 +13,9 @@ from pydantic import Field, model_validator
 from contactcenter import board, keys, telemetry
 from contactcenter.api.http import json_response, parse_query
 from contactcenter.api.schemas import In
+from contactcenter.coverage import planner
 from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.store import db
+from contactcenter.store import catalog, db
 from contactcenter.store.queries import q
 
 MAX_PERIOD = timedelta(days=93)
@@ -95,6 +96,39 @@ async def agent_metrics(request: web.Request) -> web.Response:
     async with db.connection(request.app[keys.POOL]) as conn:
         figures = await board.agents(conn, query.brand_id, start, end, now)
     return json_response(_envelope(start, end, figures))
+
+
+class CoverageQuery(In):
+    queue_id: UUID
+    from_: datetime | None = Field(default=None, alias="from", description="default: now")
+    to: datetime | None = Field(default=None, description="default: 14 days after from")
+    interval: int = Field(default=30, description="minutes: 15, 30 or 60 (a forecast's wins)")
+
+    @model_validator(mode="after")
+    def _check(self) -> CoverageQuery:
+        if self.interval not in (15, 30, 60):
+            raise ValueError("interval must be 15, 30 or 60 (minutes)")
+        for value in (self.from_, self.to):
+            if value is not None and value.tzinfo is None:
+                raise ValueError("from and to need a time zone, e.g. 2026-12-01T00:00:00Z")
+        return self
+
+
+async def coverage(request: web.Request) -> web.Response:
+    """Agents needed vs scheduled per interval for one queue (default: the next 14 days)."""
+    query = parse_query(request, CoverageQuery)
+    start = query.from_ or datetime.now(UTC)
+    end = query.to or start + timedelta(days=14)
+    if not timedelta(0) < end - start <= timedelta(days=31):
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED, "`to` must be after `from`, at most 31 days later."
+        )
+    async with db.connection(request.app[keys.POOL]) as conn:
+        queue = await catalog.get_queue(conn, query.queue_id)
+        if queue is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"No queue with id {query.queue_id}.")
+        result = await planner.plan(conn, queue, start, end, query.interval)
+    return json_response(planner.as_json(result))
 
 
 _GAUGES = q("metrics.prometheus_gauges")

@@ -182,3 +182,46 @@ UNION ALL
 SELECT 'cc_agents_on_shift', 'Agents on shift now', '{}'::jsonb,
        (SELECT count(DISTINCT si.user_id) FROM shift_intervals si
         WHERE tstzrange(si.starts_at, si.ends_at) @> now())::float8;
+
+-- name: coverage_history
+-- Arrivals per local weekday (1 = Monday) and interval of the day over the last $3 days
+-- before $4, in time zone $2.
+SELECT extract(isodow FROM t.created_at AT TIME ZONE $2::text)::integer AS dow,
+       (extract(hour FROM t.created_at AT TIME ZONE $2::text)::integer * 60
+        + extract(minute FROM t.created_at AT TIME ZONE $2::text)::integer) / $5::integer AS slot,
+       count(*) AS n
+FROM tickets t
+WHERE t.queue_id = $1 AND t.created_at >= $4::timestamptz - make_interval(days => $3::integer)
+  AND t.created_at < $4::timestamptz
+GROUP BY 1, 2;
+
+-- name: coverage_aht
+-- Mean handle time (accept to solve) over the last $2 days before $3, and how many tickets.
+SELECT avg(extract(epoch FROM t.solved_at - t.assigned_at))::float8 AS aht_s, count(*) AS n
+FROM tickets t
+WHERE t.queue_id = $1 AND t.solved_at >= $3::timestamptz - make_interval(days => $2::integer)
+  AND t.solved_at < $3::timestamptz
+  AND t.assigned_at IS NOT NULL AND t.solved_at > t.assigned_at;
+
+-- name: coverage_kind
+-- The queue's channel kinds by number of accounts feeding it, most first.
+SELECT channel_kind(channel) AS kind, count(*) AS n FROM channel_accounts
+WHERE queue_id = $1 AND disabled_at IS NULL GROUP BY 1 ORDER BY 2 DESC, 1;
+
+-- name: coverage_shifts
+-- Shifts of the queue's active agents overlapping [$2, $3), with each agent's capacity.
+SELECT si.user_id, si.starts_at, si.ends_at, u.capacity
+FROM shift_intervals si
+JOIN agent_queues aq ON aq.user_id = si.user_id AND aq.queue_id = $1
+JOIN users u ON u.id = si.user_id AND u.deactivated_at IS NULL
+WHERE si.starts_at < $3 AND si.ends_at > $2;
+
+-- name: queues_named
+SELECT q.id, b.name AS brand FROM queues q JOIN brands b ON b.id = q.brand_id
+WHERE lower(q.name) = lower($1) AND ($2::text IS NULL OR lower(b.name) = lower($2))
+ORDER BY b.name;
+
+-- name: coverage_capacity
+-- The queue's active agents' capacities (how many conversations of each kind at once).
+SELECT u.capacity FROM agent_queues aq JOIN users u ON u.id = aq.user_id
+WHERE aq.queue_id = $1 AND u.deactivated_at IS NULL;

@@ -14,7 +14,17 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from contactcenter import keys
-from contactcenter.api import catalog, metrics, ops, routing, sla, tickets, users, webhooks
+from contactcenter.api import (
+    catalog,
+    metrics,
+    ops,
+    reports,
+    routing,
+    sla,
+    tickets,
+    users,
+    webhooks,
+)
 from contactcenter.api.auth import authenticate, require_role
 from contactcenter.api.schemas import (
     AccountListQuery,
@@ -197,6 +207,9 @@ ROUTES: tuple[Route, ...] = (
     R("GET", f"{V1}/metrics/coverage", metrics.coverage,
       "Coverage: agents needed (Erlang C) vs scheduled per interval, default next 14 days",
       "metrics", SUPERVISOR, query=metrics.CoverageQuery),
+    R("GET", f"{V1}/reports/tickets.csv", reports.tickets_csv,
+      "CSV: tickets created in a period with their SLA outcomes (streamed)", "reports",
+      SUPERVISOR, query=reports.ReportQuery, content_type="text/csv"),
     R("GET", f"{V1}/feed", sla.feed, "Newsfeed: ticket and SLA events, newest first", "feed",
       AGENT, query=sla.FeedQuery, response=Page[sla.FeedItem]),
     R("GET", f"{V1}/agents", routing.list_agents, "Agents with presence, shift, load and capacity",

@@ -235,3 +235,50 @@ async def test_sla_filter_and_feed(
     [item] = (await feed.json())["items"]
     assert item["ticket_id"] == tid + 1 and item["data"]["target"] == "first_response"
     assert item["data"]["reason"] == "no first reply yet: waiting in queue, no agent assigned"
+
+
+async def test_csv_report_of_sla_outcomes(
+    client: Client, world: World, pool: asyncpg.Pool, arq: ArqRedis
+) -> None:
+    """Two tickets: one answered in time and solved, one unanswered; filters and roles."""
+    import csv
+    import io
+
+    await make_policy(client, world)
+    await customer_writes(client, world, "wamid.csv1", "4915100000011")
+    await customer_writes(client, world, "wamid.csv2", "4915100000012")
+    await drain(pool, arq)
+    first = await pool.fetchval("SELECT min(id) FROM tickets")
+    await client.post(
+        f"/api/v1/tickets/{first}/messages", json={"text": "hi"}, headers=world.auth("agent")
+    )
+    await client.patch(
+        f"/api/v1/tickets/{first}", json={"status": "solved"}, headers=world.auth("agent")
+    )
+    period = "from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"
+    resp = await client.get(
+        f"/api/v1/reports/tickets.csv?{period}", headers=world.auth("supervisor")
+    )
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert [int(r["ticket_id"]) for r in rows] == [first, first + 1]
+    done, waiting = rows
+    assert (done["first_response"], done["resolution"], done["status"]) == ("met", "met", "solved")
+    assert float(done["first_response_s"]) >= 0 and done["assignee"] == ""
+    assert (waiting["first_response"], waiting["resolution"]) == ("running", "running")
+    assert waiting["first_replied_at"] == "" and waiting["first_response_due_at"]
+    only_open = await client.get(
+        f"/api/v1/reports/tickets.csv?{period}&status=new,open", headers=world.auth("supervisor")
+    )
+    assert len(list(csv.DictReader(io.StringIO(await only_open.text())))) == 1
+    assert (
+        await client.get(f"/api/v1/reports/tickets.csv?{period}", headers=world.auth("agent"))
+    ).status == 403
+    from contactcenter.api.reports import _safe
+
+    assert (_safe("=HYPERLINK(1)"), _safe("Team =A")) == ("'=HYPERLINK(1)", "Team =A")
+    bad = await client.get(
+        "/api/v1/reports/tickets.csv?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
+        headers=world.auth("supervisor"),
+    )
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "validation_failed"

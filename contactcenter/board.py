@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,70 @@ _OFFERS = q("metrics.offer_stats")
 _PRESENCE = q("metrics.presence_changes")
 _BUSY = q("metrics.busy_spans")
 _ELIGIBLE = q("metrics.eligible")
+_ARRIVALS_ROLLUP = q("metrics.arrivals_rollup")
+_HANDLED_ROLLUP = q("metrics.handled_rollup")
+_SLA_ROLLUP = q("metrics.sla_rollup")
+_SLA_SNAPSHOT = q("metrics.sla_snapshot")
+_ROLLUP_RANGE = q("metrics.rollup_range")
+_REFRESH = q("metrics.refresh_board")
+_REFRESHED_AT = q("metrics.refreshed_at")
+RECENT = timedelta(days=2)  # refreshed on every sweep (tickets there still change)
+ALL = timedelta(days=94)  # refreshed hourly: the longest period the board shows, and a day
+ALL_EVERY = timedelta(hours=1)
+BUCKET = timedelta(minutes=15)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def floor15(at: datetime) -> datetime:
+    return at - (at - EPOCH) % BUCKET
+
+
+def ceil15(at: datetime) -> datetime:
+    floor = floor15(at)
+    return floor if floor == at else floor + BUCKET
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A period cut into whole 15-minute buckets the rollups hold, and raw edges around them."""
+
+    rollup: tuple[datetime, datetime] | None
+    raw: list[tuple[datetime, datetime]]
+
+
+async def refresh(conn: asyncpg.Connection, now: datetime) -> bool:
+    """Recompute the recent buckets and the live snapshot; hourly, all buckets. False when
+    another worker is refreshing right now."""
+    last_all = await conn.fetchval(_REFRESHED_AT, "all")
+    if last_all is None or now - last_all > ALL_EVERY:
+        return bool(await conn.fetchval(_REFRESH, "all", now - ALL))
+    return bool(await conn.fetchval(_REFRESH, "recent", now - RECENT))
+
+
+async def split(conn: asyncpg.Connection, start: datetime, end: datetime) -> Split:
+    row = await conn.fetchrow(_ROLLUP_RANGE)
+    if row is None or row["covered_until"] is None:
+        return Split(None, [(start, end)])
+    lo = max(ceil15(start), row["covered_from"])
+    hi = min(floor15(end), row["covered_until"])
+    if hi <= lo:
+        return Split(None, [(start, end)])
+    raw = [(a, b) for a, b in ((start, lo), (hi, end)) if b > a]
+    return Split((lo, hi), raw)
+
+
+async def _fetch(
+    conn: asyncpg.Connection, parts: Split, raw_sql: str, rollup_sql: str, brand_id: UUID | None,
+    *extra: Any,
+) -> list[Any]:  # fmt: skip
+    """Rows of the rollup for the whole buckets plus rows of the raw query for the edges."""
+    rows: list[Any] = []
+    if parts.rollup is not None:
+        rows += await conn.fetch(rollup_sql, brand_id, *parts.rollup, *extra)
+    for a, b in parts.raw:
+        rows += await conn.fetch(raw_sql, brand_id, a, b, *extra)
+    return rows
+
 
 TARGETS = ("first_response", "next_response", "resolution")
 
@@ -71,8 +136,9 @@ async def queues(
     """Per queue (or channel, or brand): live waiting and agents, period figures, intervals."""
     queue_rows = await conn.fetch(_QUEUES, brand_id)
     ids = [r["id"] for r in queue_rows]
-    arrivals = await conn.fetch(_ARRIVALS, brand_id, start, end, interval_s)
-    handled = await conn.fetch(_HANDLED, brand_id, start, end)
+    parts = await split(conn, start, end)
+    arrivals = await _fetch(conn, parts, _ARRIVALS, _ARRIVALS_ROLLUP, brand_id, interval_s, start)
+    handled = await _fetch(conn, parts, _HANDLED, _HANDLED_ROLLUP, brand_id)
     waiting = await conn.fetch(_WAITING, ids)
     brand_of = {r["id"]: r["brand_id"] for r in queue_rows}
 
@@ -86,7 +152,7 @@ async def queues(
     groups: dict[str, dict[str, Any]] = {}
     if group_by == "queue":
         eligible = {r["queue_id"]: r for r in await conn.fetch(_ELIGIBLE, ids)}
-        sla_live = _sum_by(await conn.fetch(_SLA_LIVE, ids), "queue_id")
+        sla_live = _sum_by(await _live_clocks(conn, ids, parts), "queue_id")
         for r in queue_rows:
             e = eligible.get(r["id"])
             groups[str(r["id"])] = {
@@ -113,6 +179,14 @@ async def queues(
         if interval_s:
             item["intervals"] = _intervals(by_key[k])
     return list(groups.values())
+
+
+async def _live_clocks(conn: asyncpg.Connection, queue_ids: list[UUID], parts: Split) -> list[Any]:
+    """Running clocks per queue, channel, priority, target: the refresh's snapshot (seconds
+    old), or counted now when no worker has refreshed the board yet."""
+    if parts.rollup is not None:
+        return list(await conn.fetch(_SLA_SNAPSHOT, queue_ids))
+    return list(await conn.fetch(_SLA_LIVE, queue_ids))
 
 
 def _sum_by(rows: Iterable[Any], field: str) -> dict[Any, dict[str, int]]:
@@ -166,12 +240,13 @@ async def sla(
     groups: dict[str, dict[str, dict[str, Any]]] = defaultdict(
         lambda: {t: {"met": 0, "breached": 0} for t in TARGETS}
     )
-    for r in await conn.fetch(_SLA_OUTCOMES, brand_id, start, end):
+    parts = await split(conn, start, end)
+    for r in await _fetch(conn, parts, _SLA_OUTCOMES, _SLA_ROLLUP, brand_id):
         target = groups[key(r)][r["target"]]
         target["met"] += r["met"]
         target["breached"] += r["breached"]
     if group_by != "agent":
-        for r in await conn.fetch(_SLA_LIVE, [r["id"] for r in queue_rows]):
+        for r in await _live_clocks(conn, [r["id"] for r in queue_rows], parts):
             target = groups[key(r)][r["target"]]
             for name in ("running", "at_risk", "paused"):
                 target[name] = target.get(name, 0) + r[name]
@@ -197,7 +272,8 @@ async def agents(
     ids = [r["id"] for r in rows]
     offers = {r["user_id"]: r for r in await conn.fetch(_OFFERS, ids, start, end)}
     solved = defaultdict(list)
-    for r in await conn.fetch(_HANDLED, brand_id, start, end):
+    parts = await split(conn, start, end)
+    for r in await _fetch(conn, parts, _HANDLED, _HANDLED_ROLLUP, brand_id):
         solved[r["assignee_id"]].append(r)
     presence = defaultdict(list)
     for r in await conn.fetch(_PRESENCE, ids, start, end):

@@ -53,13 +53,14 @@ def _operation(r: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     if r.query is not None:
         props = r.query.model_json_schema()["properties"]
         for name, field in r.query.model_fields.items():
+            wire = field.alias or name  # `from` is a keyword: the field is from_, aliased
             params.append(
                 {
-                    "name": name,
+                    "name": wire,
                     "in": "query",
                     "required": field.is_required(),
                     "description": field.description or "",
-                    "schema": props[name],
+                    "schema": props[wire],
                 }
             )
     ok: dict[str, Any] = {"description": r.summary}

@@ -120,10 +120,15 @@ async def plan(
 async def _aht(conn: asyncpg.Connection, queue: Queue, now: datetime) -> tuple[float, str]:
     if queue.forecast and queue.forecast.get("aht_s"):
         return float(queue.forecast["aht_s"]), "forecast"
-    row = await conn.fetchrow(_AHT, queue.id, 7 * HISTORY_WEEKS, now)
-    if row and row["n"] and row["aht_s"]:
-        return float(row["aht_s"]), "history"
-    return DEFAULT_AHT_S, "history"
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = (queue.id, "aht", hour)
+    if key not in _AHT_CACHE:
+        row = await conn.fetchrow(_AHT, queue.id, 7 * HISTORY_WEEKS, hour)
+        if len(_AHT_CACHE) > 1000:
+            _AHT_CACHE.clear()
+        _AHT_CACHE[key] = float(row["aht_s"]) if row and row["n"] and row["aht_s"] else None
+    aht = _AHT_CACHE[key]
+    return (aht, "history") if aht is not None else (DEFAULT_AHT_S, "history")
 
 
 def _concurrency(agents: list[Any], kind: str) -> int:
@@ -149,10 +154,7 @@ async def _arrivals(
             return float(values[slot]) if slot < len(values) else 0.0
 
         return from_forecast
-    rows = await conn.fetch(_HISTORY, queue.id, zone, 7 * HISTORY_WEEKS, now, interval_min)
-    table: dict[tuple[int, int], float] = {
-        (r["dow"], r["slot"]): r["n"] / HISTORY_WEEKS for r in rows
-    }
+    table = await _history(conn, queue, zone, now, interval_min)
 
     def from_history(at: datetime) -> float:
         local = at.astimezone(tz)
@@ -161,6 +163,25 @@ async def _arrivals(
         )
 
     return from_history
+
+
+# History changes slowly: a queue's weekly arrivals and its handle time are computed at most
+# once per hour and process (each scans four weeks of tickets).
+_HISTORY_CACHE: dict[tuple[Any, ...], dict[tuple[int, int], float]] = {}
+_AHT_CACHE: dict[tuple[Any, ...], float | None] = {}
+
+
+async def _history(
+    conn: asyncpg.Connection, queue: Queue, zone: str, now: datetime, interval_min: int
+) -> dict[tuple[int, int], float]:
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = (queue.id, zone, interval_min, hour)
+    if key not in _HISTORY_CACHE:
+        rows = await conn.fetch(_HISTORY, queue.id, zone, 7 * HISTORY_WEEKS, hour, interval_min)
+        if len(_HISTORY_CACHE) > 1000:
+            _HISTORY_CACHE.clear()
+        _HISTORY_CACHE[key] = {(r["dow"], r["slot"]): r["n"] / HISTORY_WEEKS for r in rows}
+    return _HISTORY_CACHE[key]
 
 
 def _floor(at: datetime, zone: str, interval_min: int) -> datetime:

@@ -18,9 +18,10 @@ WHERE ($1::uuid IS NULL OR brand_id = $1) ORDER BY name, id;
 -- name: arrivals
 -- Tickets that arrived in the period, per queue, channel and interval: answered (first public
 -- agent reply), answered within the service-level threshold, answer time, abandoned (closed
--- or solved before any reply). $4: interval length in seconds (0: the whole period).
+-- or solved before any reply). $4: interval length in seconds (0: the whole period), binned
+-- from $5 (the start of the whole period).
 SELECT t.queue_id, t.channel, t.kind,
-       CASE WHEN $4 > 0 THEN date_bin(make_interval(secs => $4), t.created_at, $2) END AS bucket,
+       CASE WHEN $4 > 0 THEN date_bin(make_interval(secs => $4), t.created_at, $5) END AS bucket,
        count(*) AS arrived,
        count(t.first_replied_at) AS answered,
        count(*) FILTER (WHERE t.first_replied_at <= t.created_at + make_interval(
@@ -34,6 +35,50 @@ SELECT t.queue_id, t.channel, t.kind,
 FROM tickets t JOIN queues q ON q.id = t.queue_id
 WHERE t.created_at >= $2 AND t.created_at < $3 AND ($1::uuid IS NULL OR t.brand_id = $1)
 GROUP BY 1, 2, 3, 4;
+
+-- name: arrivals_rollup
+-- The same from whole 15-minute buckets in [$2, $3) (refresh_board keeps them).
+SELECT b.queue_id, b.channel, channel_kind(b.channel) AS kind,
+       CASE WHEN $4 > 0 THEN date_bin(make_interval(secs => $4), b.bucket, $5) END AS bucket,
+       sum(b.arrived)::integer AS arrived, sum(b.answered)::integer AS answered,
+       sum(b.in_sl)::integer AS in_sl, sum(b.answer_s)::float8 AS answer_s,
+       sum(b.abandoned)::integer AS abandoned
+FROM arrival_buckets b
+WHERE b.bucket >= $2 AND b.bucket < $3 AND ($1::uuid IS NULL OR b.brand_id = $1)
+GROUP BY 1, 2, 3, 4;
+
+-- name: handled_rollup
+SELECT b.queue_id, b.channel,
+       nullif(b.agent_id, '00000000-0000-0000-0000-000000000000') AS assignee_id,
+       sum(b.solved)::integer AS solved, sum(b.handled)::integer AS handled,
+       sum(b.handle_s)::float8 AS handle_s
+FROM handled_buckets b
+WHERE b.bucket >= $2 AND b.bucket < $3 AND ($1::uuid IS NULL OR b.brand_id = $1)
+GROUP BY 1, 2, 3;
+
+-- name: sla_rollup
+SELECT b.queue_id, b.channel, b.priority, b.target,
+       nullif(b.agent_id, '00000000-0000-0000-0000-000000000000') AS agent_id,
+       sum(b.met)::integer AS met, sum(b.breached)::integer AS breached
+FROM sla_buckets b
+WHERE b.bucket >= $2 AND b.bucket < $3 AND ($1::uuid IS NULL OR b.brand_id = $1)
+GROUP BY 1, 2, 3, 4, 5;
+
+-- name: sla_snapshot
+-- The running clocks as of the last refresh (the live query below when there was none).
+SELECT queue_id, channel, priority, target, running, paused, at_risk, breached_open
+FROM sla_live WHERE queue_id = ANY($1::uuid[]);
+
+-- name: rollup_range
+-- Whole buckets the rollups hold: from the earliest refresh's start to the latest refresh.
+SELECT min(covered_from) AS covered_from, bucket15(max(refreshed_at)) AS covered_until
+FROM board_refresh;
+
+-- name: refresh_board
+SELECT refresh_board($1, $2);
+
+-- name: refreshed_at
+SELECT refreshed_at FROM board_refresh WHERE name = $1;
 
 -- name: handled
 -- Tickets solved in the period: handle time from the current assignee's accept to solve.
@@ -113,12 +158,16 @@ WHERE e.kind = 'presence.changed' AND e.actor_user_id = ANY($1::uuid[])
 ORDER BY e.actor_user_id, e.created_at;
 
 -- name: busy_spans
--- When each agent held at least one ticket: their tickets' assignment spans in the period.
-SELECT t.assignee_id AS user_id, t.assigned_at, coalesce(t.solved_at, t.closed_at) AS ended_at
+-- When each agent held tickets: assignment spans of tickets solved since the period began
+-- (tickets_solved_idx) and of tickets they hold now (tickets_assignee_idx).
+SELECT t.assignee_id AS user_id, t.assigned_at, t.solved_at AS ended_at
 FROM tickets t
-WHERE t.assignee_id = ANY($1::uuid[]) AND t.assigned_at < $3
-  AND (t.solved_at IS NULL OR t.solved_at >= $2)
-ORDER BY t.assignee_id, t.assigned_at;
+WHERE t.solved_at >= $2 AND t.assignee_id = ANY($1::uuid[]) AND t.assigned_at < $3
+UNION ALL
+SELECT t.assignee_id, t.assigned_at, NULL
+FROM tickets t
+WHERE t.assignee_id = ANY($1::uuid[]) AND t.status IN ('new', 'open', 'pending')
+  AND t.assigned_at < $3;
 
 -- name: eligible
 -- Per queue: agents who could take its tickets (member, skills at the required levels) and
@@ -143,11 +192,9 @@ WITH w AS (
     SELECT t.queue_id, count(*) AS n, min(t.created_at) AS oldest
     FROM tickets t WHERE t.assignee_id IS NULL AND t.status IN ('new', 'open')
     GROUP BY t.queue_id
-), r AS (
-    SELECT c.queue_id, c.target,
-           count(*) FILTER (WHERE c.state = 'running' AND c.stage > 0 AND c.breached_at IS NULL) AS at_risk,
-           count(*) FILTER (WHERE c.breached_at IS NOT NULL) AS breached
-    FROM sla_clocks c WHERE c.state <> 'done' GROUP BY 1, 2
+), r AS (  -- as of the last board refresh (every few seconds)
+    SELECT l.queue_id, l.target, sum(l.at_risk) AS at_risk, sum(l.breached_open) AS breached
+    FROM sla_live l GROUP BY 1, 2
 )
 SELECT 'cc_queue_waiting' AS name, 'Tickets waiting for an agent' AS help,
        jsonb_build_object('queue_id', q.id::text, 'queue', q.name) AS labels,

@@ -8,8 +8,10 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
+from contactcenter import board
 from tests.sla.conftest import customer_writes
 from tests.world import World
 
@@ -67,10 +69,22 @@ async def _seed(pool: asyncpg.Pool, world: World) -> list[int]:
     ]
 
 
-async def test_queue_metrics_by_hand(client: Client, world: World, pool: asyncpg.Pool) -> None:
+async def _refresh(pool: asyncpg.Pool, rollup: bool) -> None:
+    """rollup: the worker has refreshed the board (whole buckets come from the rollups);
+    otherwise every figure is computed from the raw rows."""
+    if rollup:
+        async with pool.acquire() as conn:
+            assert await board.refresh(conn, datetime.now(UTC))
+
+
+@pytest.mark.parametrize("rollup", [False, True], ids=["raw", "rollup"])
+async def test_queue_metrics_by_hand(
+    client: Client, world: World, pool: asyncpg.Pool, rollup: bool
+) -> None:
     """4 arrivals: one answered in 10 s (within 20 s), one in 60 s, one abandoned, one waiting.
     SL 1/4, ASA (10+60)/2 = 35 s, abandon 1/4; solved 2, AHT from accept 08:05:05 to 08:20."""
     await _seed(pool, world)
+    await _refresh(pool, rollup)
     resp = await client.get(
         f"/api/v1/metrics/queues?{PERIOD}&interval=30", headers=world.auth("supervisor")
     )
@@ -114,7 +128,10 @@ async def _clock(
     )  # fmt: skip
 
 
-async def test_sla_metrics_by_hand(client: Client, world: World, pool: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("rollup", [False, True], ids=["raw", "rollup"])
+async def test_sla_metrics_by_hand(
+    client: Client, world: World, pool: asyncpg.Pool, rollup: bool
+) -> None:
     """first_response: met 1, breached 2 (one met late, one still open) → 1/3; resolution:
     met 1 → 1.0; now: one resolution at risk, one paused."""
     t1, t2, _, t4, _ = await _seed(pool, world)
@@ -126,6 +143,7 @@ async def test_sla_metrics_by_hand(client: Client, world: World, pool: asyncpg.P
     await _clock(pool, world, t4, "first_response", "running", stage=2, breached=50.3)
     await _clock(pool, world, t2, "resolution", "running", stage=1)
     await _clock(pool, world, t4, "resolution", "paused")
+    await _refresh(pool, rollup)
     resp = await client.get(f"/api/v1/metrics/sla?{PERIOD}", headers=world.auth("supervisor"))
     assert resp.status == 200, await resp.text()
     [general] = (await resp.json())["items"]
@@ -144,7 +162,10 @@ async def test_sla_metrics_by_hand(client: Client, world: World, pool: asyncpg.P
     assert nobody["targets"]["first_response"]["breached"] == 1
 
 
-async def test_agent_metrics_by_hand(client: Client, world: World, pool: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("rollup", [False, True], ids=["raw", "rollup"])
+async def test_agent_metrics_by_hand(
+    client: Client, world: World, pool: asyncpg.Pool, rollup: bool
+) -> None:
     """Available 08:00-08:30; holding tickets from 08:05:05 → busy 1495 s of 1800 s. Offers:
     one accepted after 5 s, one declined, one expired."""
     t1, t2, *_ = await _seed(pool, world)
@@ -161,6 +182,7 @@ async def test_agent_metrics_by_hand(client: Client, world: World, pool: asyncpg
             t1 if n == 0 else t2, agent, world.queue.id, status, at(5), at(7),
             at(5) + timedelta(seconds=5),
         )  # fmt: skip
+    await _refresh(pool, rollup)
     resp = await client.get(f"/api/v1/metrics/agents?{PERIOD}", headers=world.auth("supervisor"))
     assert resp.status == 200, await resp.text()
     body = await resp.json()
@@ -213,3 +235,39 @@ async def test_prometheus_token(world: World, settings: Any) -> None:
         assert (await c.get("/metrics")).status == 401
         ok = await c.get("/metrics", headers={"Authorization": "Bearer s3cret"})
         assert ok.status == 200
+
+
+async def test_a_period_off_the_bucket_grid_adds_raw_edges(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """08:07-08:52 after a refresh: whole buckets 08:15-08:45 from the rollup, 08:07-08:15 and
+    08:45-08:52 from the raw rows; tickets at 08:05 (outside), 08:10, 08:40, 08:50 → 3."""
+    await _seed(pool, world)
+    await _refresh(pool, True)
+    async with pool.acquire() as conn:
+        parts = await board.split(conn, at(7), at(52))
+    assert parts.rollup == (at(15), at(45)) and parts.raw == [(at(7), at(15)), (at(45), at(52))]
+    resp = await client.get(
+        "/api/v1/metrics/queues?from=2026-11-02T08:07:00Z&to=2026-11-02T08:52:00Z",
+        headers=world.auth("supervisor"),
+    )
+    general = next(i for i in (await resp.json())["items"] if i["key"] == str(world.queue.id))
+    assert (general["period"]["arrived"], general["period"]["answered"]) == (3, 1)
+
+
+async def test_the_rollup_follows_changes_after_a_refresh(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """A ticket answered after the refresh counts once the next refresh has run."""
+    await _seed(pool, world)
+    await _refresh(pool, True)
+    await pool.execute(
+        "UPDATE tickets SET first_replied_at = created_at + interval '5 s' WHERE id = $1",
+        (await pool.fetchval("SELECT min(id) FROM tickets WHERE status = 'new'")),
+    )
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE board_refresh SET refreshed_at = refreshed_at - interval '2 h'")
+        assert await board.refresh(conn, datetime.now(UTC))
+    resp = await client.get(f"/api/v1/metrics/queues?{PERIOD}", headers=world.auth("supervisor"))
+    general = next(i for i in (await resp.json())["items"] if i["key"] == str(world.queue.id))
+    assert (general["period"]["answered"], general["period"]["answered_in_sl"]) == (3, 2)

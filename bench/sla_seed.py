@@ -6,9 +6,11 @@ from typing import Any
 
 import asyncpg
 
+# The benchmark's clocks are written with this policy directly (the demo's default policy
+# stays the brand's default).
 POLICY = """
-INSERT INTO sla_policies (brand_id, name, targets, warn_at, is_default)
-VALUES ($1, 'Bench', '{"normal": {"first_response_s": 3600, "resolution_s": 86400}}', $2, true)
+INSERT INTO sla_policies (brand_id, name, targets, warn_at)
+VALUES ($1, 'Bench', '{"normal": {"first_response_s": 3600, "resolution_s": 86400}}', $2)
 RETURNING id
 """
 

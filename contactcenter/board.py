@@ -29,6 +29,7 @@ _OFFERS = q("metrics.offer_stats")
 _PRESENCE = q("metrics.presence_changes")
 _BUSY = q("metrics.busy_spans")
 _ELIGIBLE = q("metrics.eligible")
+_SHIFT_SPANS = q("metrics.shift_spans")
 _ARRIVALS_ROLLUP = q("metrics.arrivals_rollup")
 _HANDLED_ROLLUP = q("metrics.handled_rollup")
 _SLA_ROLLUP = q("metrics.sla_rollup")
@@ -270,8 +271,9 @@ async def agents(
     conn: asyncpg.Connection, brand_id: UUID | None, start: datetime, end: datetime,
     now: datetime,
 ) -> dict[str, Any]:  # fmt: skip
-    """Each agent's state, load and free slots now; offers, handled tickets, AHT and occupancy
-    in the period; and the counts by state."""
+    """Each agent's state, load, free slots and utilisation now; offers, handled tickets, AHT,
+    occupancy and adherence (time available within their shifts ÷ shift time) in the period;
+    and the counts by state."""
     rows = await conn.fetch(_AGENTS, brand_id)
     ids = [r["id"] for r in rows]
     offers = {r["user_id"]: r for r in await conn.fetch(_OFFERS, ids, start, end)}
@@ -291,6 +293,9 @@ async def agents(
     if present := [a for a, spans in available.items() if spans]:
         for r in await conn.fetch(_BUSY, present, start, end):
             busy[r["user_id"]].append((r["assigned_at"], r["ended_at"] or now))
+    shifts = defaultdict(list)
+    for r in await conn.fetch(_SHIFT_SPANS, ids, start, until):
+        shifts[r["user_id"]].append((r["starts_at"], r["ends_at"]))
     states: dict[str, int] = defaultdict(int)
     items = []
     for r in rows:
@@ -299,6 +304,8 @@ async def agents(
         states["on_shift"] += r["on_shift"]
         busy_s = _overlap(_merge(busy[r["id"]]), available[r["id"]])
         available_s = sum((b - a).total_seconds() for a, b in available[r["id"]])
+        scheduled_s = sum((b - a).total_seconds() for a, b in shifts[r["id"]])
+        adherent_s = _overlap(shifts[r["id"]], available[r["id"]])
         o = offers.get(r["id"])
         items.append({
             "id": str(r["id"]), "name": r["name"], "state": state, "since": r["presence_since"],
@@ -308,10 +315,19 @@ async def agents(
             **_handled(solved[r["id"]]),
             "available_s": round(available_s), "busy_s": round(busy_s),
             "occupancy": ratio(busy_s, available_s),
+            "utilisation": _utilisation(r),
+            "scheduled_s": round(scheduled_s), "adherence": ratio(adherent_s, scheduled_s),
         })  # fmt: skip
     for name in ("available", "busy", "away", "offline", "on_shift"):
         states.setdefault(name, 0)
     return {"states": dict(states), "items": items}
+
+
+def _utilisation(row: Any) -> float | None:
+    """Capacity used now ÷ capacity, over the kinds the agent takes."""
+    capacity = sum(int(n) for n in row["capacity"].values() if int(n) > 0)
+    used = sum(int(n) for k, n in row["load"].items() if int(row["capacity"].get(k, 0)) > 0)
+    return ratio(used, capacity)
 
 
 def _free(row: Any) -> dict[str, int]:

@@ -13,6 +13,7 @@ import asyncpg
 
 from contactcenter.actions.shifts import horizon, intervals_for
 from contactcenter.api.schemas_routing import ShiftsIn
+from contactcenter.api.schemas_sla import SlaPolicyIn
 from contactcenter.security import hash_token
 from contactcenter.store import agents
 from contactcenter.store.queries import q
@@ -58,6 +59,14 @@ async def load(conn: asyncpg.Connection, path: Path = DEMO_FILE) -> Demo:
                 teams.get(qd.get("team", "")),
                 qd.get("required_skills", {}),
             )
+        for pd in data.get("sla_policies", []):
+            fields = {k: v for k, v in pd.items() if k != "id"} | {"brand_id": brand_id}
+            policy = SlaPolicyIn.model_validate(fields).model_dump(mode="json")
+            await conn.execute(
+                q("demo.upsert_policy"), UUID(pd["id"]), brand_id, policy["name"],
+                policy["targets"], policy["calendar"], policy["pause_on"], policy["warn_at"],
+                policy["channels"], policy["is_default"],
+            )  # fmt: skip
         for acc in data["channel_accounts"]:
             await conn.execute(
                 q("demo.upsert_account"),

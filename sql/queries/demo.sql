@@ -23,3 +23,8 @@ RETURNING id;
 -- name: upsert_token
 INSERT INTO api_tokens (user_id, token_hash, label) VALUES ($1, $2, 'demo')
 ON CONFLICT (token_hash) DO NOTHING;
+
+-- name: upsert_policy
+INSERT INTO sla_policies (id, brand_id, name, targets, calendar, pause_on, warn_at, channels,
+                          is_default)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING;

@@ -272,3 +272,10 @@ ORDER BY b.name;
 -- The queue's active agents' capacities (how many conversations of each kind at once).
 SELECT u.capacity FROM agent_queues aq JOIN users u ON u.id = aq.user_id
 WHERE aq.queue_id = $1 AND u.deactivated_at IS NULL;
+
+-- name: shift_spans
+-- Each agent's shifts overlapping [$2, $3) (adherence: time available within them).
+SELECT si.user_id, greatest(si.starts_at, $2) AS starts_at, least(si.ends_at, $3) AS ends_at
+FROM shift_intervals si
+WHERE si.user_id = ANY($1::uuid[]) AND si.starts_at < $3 AND si.ends_at > $2
+ORDER BY si.user_id, si.starts_at;

@@ -182,6 +182,10 @@ async def test_agent_metrics_by_hand(
             t1 if n == 0 else t2, agent, world.queue.id, status, at(5), at(7),
             at(5) + timedelta(seconds=5),
         )  # fmt: skip
+    await pool.execute(  # on shift 07:50-08:40: available for 30 of its 40 minutes in the period
+        "INSERT INTO shift_intervals (user_id, starts_at, ends_at) VALUES ($1, $2, $3)",
+        agent, at(-10), at(40),
+    )  # fmt: skip
     await _refresh(pool, rollup)
     resp = await client.get(f"/api/v1/metrics/agents?{PERIOD}", headers=world.auth("supervisor"))
     assert resp.status == 200, await resp.text()
@@ -191,6 +195,8 @@ async def test_agent_metrics_by_hand(
     assert me["offers"] == {"offered": 3, "accepted": 1, "declined": 1, "expired": 1,
                             "acceptance_rate": 0.3333, "accept_s": 5.0}  # fmt: skip
     assert (me["solved"], me["aht_s"]) == (1, 895.0)
+    assert (me["scheduled_s"], me["adherence"]) == (2400, 0.75)
+    assert me["utilisation"] == round(1 / sum(me["capacity"].values()), 4)
     assert me["load"] == {"chat": 1} and me["free"]["chat"] == me["capacity"]["chat"] - 1
     assert body["states"]["offline"] >= 1
 

@@ -27,6 +27,7 @@ from contactcenter.api.schemas_sla import (
     SlaPolicyPatch,
 )
 from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import Role
 from contactcenter.store import db
 from contactcenter.store import sla as store
 from contactcenter.store.queries import q
@@ -128,15 +129,19 @@ class FeedItem(Out):
 
 
 async def feed(request: web.Request) -> web.Response:
+    """Newest first; agents see events of the tickets they may open (DESIGN.md, invariant 5)."""
     query = parse_query(request, FeedQuery)
     cursor = decode_cursor(query.cursor)
     if cursor is not None and not (len(cursor) == 1 and isinstance(cursor[0], int)):
         raise ApiError(ErrorCode.INVALID_CURSOR, "The cursor is not one this API issued.")
     kinds = [query.kind] if query.kind else FEED_KINDS
+    user = request[keys.USER]
+    agent = not user.at_least(Role.SUPERVISOR)
     async with db.connection(request.app[keys.POOL]) as conn:
         rows = await conn.fetch(
-            _FEED, kinds, query.brand_id, cursor[0] if cursor else None, query.limit
-        )
+            _FEED, kinds, query.brand_id, cursor[0] if cursor else None, query.limit, agent,
+            user.team_id, user.id,
+        )  # fmt: skip
     items = [
         FeedItem(
             id=r["id"], kind=r["kind"], brand_id=r["brand_id"], ticket_id=r["ticket_id"],

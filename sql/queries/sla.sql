@@ -127,4 +127,9 @@ SELECT id, kind, brand_id, ticket_id, actor_user_id, data, created_at
 FROM events
 WHERE kind = ANY($1::text[]) AND ($2::uuid IS NULL OR brand_id = $2)
   AND ($3::bigint IS NULL OR id < $3)
+  -- agents ($5): only tickets they may open (a teamless queue, their team's, or theirs)
+  AND (NOT $5 OR EXISTS (
+        SELECT 1 FROM tickets t JOIN queues q ON q.id = t.queue_id
+        WHERE t.id = events.ticket_id
+          AND (q.team_id IS NULL OR q.team_id = $6::uuid OR t.assignee_id = $7::uuid)))
 ORDER BY id DESC LIMIT $4;

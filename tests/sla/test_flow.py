@@ -282,3 +282,29 @@ async def test_csv_report_of_sla_outcomes(
         headers=world.auth("supervisor"),
     )
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "validation_failed"
+
+
+async def test_feed_hides_other_teams_tickets_from_agents(
+    client: Client, world: World, pool: asyncpg.Pool, arq: ArqRedis
+) -> None:
+    """A ticket in team B's queue: its events are in agent_b's and the supervisor's feed, not
+    in team A's agent's."""
+    from tests.helpers import tg_headers
+
+    body = (
+        b'{"update_id": 900001, "message": {"message_id": 7, "date": 1700000000, '
+        b'"chat": {"id": 4242, "type": "private"}, "from": {"id": 4242, "is_bot": false, '
+        b'"first_name": "Vera"}, "text": "Hallo"}}'
+    )
+    resp = await client.post(
+        f"/webhooks/telegram/{world.telegram_b.id}", data=body, headers=tg_headers("vip-secret")
+    )
+    assert resp.status == 200 and (await resp.json())["stored"] == 1
+
+    async def feed(who: str) -> list[int]:
+        r = await client.get("/api/v1/feed?kind=ticket.created", headers=world.auth(who))
+        return [i["ticket_id"] for i in (await r.json())["items"]]
+
+    vip = await pool.fetchval("SELECT id FROM tickets WHERE queue_id = $1", world.queue_b.id)
+    assert await feed("agent_b") == [vip] and await feed("supervisor") == [vip]
+    assert await feed("agent") == []

@@ -91,3 +91,6 @@ SLA_FIRE_JOB_ID = "sla-fire:{bucket}"
 SLA_PENDING_KEY = "cc:sla:pending"
 SLA_PENDING_TTL_S = 10
 SLA_DRAIN_JOB_ID = "sla-drain:{generation}"
+
+# One deliver job per message and attempt: enqueuing the same attempt twice is a no-op.
+DELIVER_JOB_ID = "deliver:{message_id}:{attempt}"

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ACCOUNT = "unknown_account"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
+    WINDOW_CLOSED = "window_closed"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     DATABASE_UNAVAILABLE = "database_unavailable"
@@ -44,6 +45,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_ACCOUNT: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.WINDOW_CLOSED: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.DATABASE_UNAVAILABLE: 503,

@@ -136,6 +136,17 @@ async def request_sla(redis: ArqRedis) -> bool:
     )
 
 
+async def schedule_delivery(
+    redis: ArqRedis, message_id: int, attempt: int, at: datetime | None = None
+) -> None:
+    """A deliver job for one attempt of one message (job id by attempt: a rerun adds nothing)."""
+    await redis.enqueue_job(
+        "deliver", message_id, _job_id=constants.DELIVER_JOB_ID.format(
+            message_id=message_id, attempt=attempt),
+        _defer_until=at, _queue_name=constants.ARQ_QUEUE,
+    )  # fmt: skip
+
+
 SLA = "sla"  # the Announcer's key for SLA drain requests (queues are UUIDs)
 
 

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         default=None, description="if set, /metrics requires it as a bearer token"
     )
+    whatsapp_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0", description="WhatsApp Cloud API base URL"
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", description="Telegram Bot API base URL"
+    )
+    send_timeout_s: float = Field(default=10.0, gt=0, description="one send attempt, at most")
+    send_backoff_s: float = Field(
+        default=2.0, gt=0, description="first retry delay; doubles per attempt (with jitter)"
+    )
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )

@@ -21,8 +21,9 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
+from arq import ArqRedis
 
-from contactcenter import embedded, live, logs
+from contactcenter import constants, embedded, live, logs
 from contactcenter.app import create_app
 from contactcenter.settings import Settings
 from contactcenter.store.migrations import migrate
@@ -100,6 +101,18 @@ async def clean(pool: asyncpg.Pool, redis: aioredis.Redis) -> None:
         await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
     await redis.flushdb()
     live.SCHEDULED.clear()  # it mirrors the Redis just flushed
+
+
+@pytest.fixture
+async def arq(redis_url: str) -> AsyncIterator[ArqRedis]:
+    """An arq pool on the test Redis, for calling jobs directly."""
+    from arq import create_pool
+
+    from contactcenter.app import redis_settings
+
+    pool = await create_pool(redis_settings(redis_url), default_queue_name=constants.ARQ_QUEUE)
+    yield pool
+    await pool.aclose()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from contactcenter import board, constants, live, logs, telemetry
 from contactcenter.actions import routing, shifts
 from contactcenter.store import db
 from contactcenter.store import routing as store
+from workers import outbound as outbound_jobs
 from workers import sla as sla_jobs
 
 log = logs.get_logger(__name__)
@@ -115,6 +116,8 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         await live.request_routing(redis, queue_id)
     counts["queues"] = len(queues)
     counts |= await sla_jobs.sweep_sla(ctx["pool"], redis)
+    if "http" in ctx:
+        counts |= await outbound_jobs.sweep_outbound(ctx)
     if any(v for k, v in counts.items() if k != "queues"):
         log.info("sweep", **counts)
     return counts

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+import aiohttp
 from arq import cron, func
 from arq.worker import Worker
 
@@ -14,6 +15,7 @@ from contactcenter.app import redis_settings
 from contactcenter.settings import Settings, require
 from contactcenter.store import db
 from workers import jobs
+from workers import outbound as outbound_jobs
 from workers import sla as sla_jobs
 
 SWEEP_SECONDS = set(range(0, 60, constants.SWEEP_EVERY_S))
@@ -25,10 +27,13 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["pool"] = await db.create_pool(require(settings.database_url, "CC_DATABASE_URL"), 5)
+        ctx["http"] = aiohttp.ClientSession(headers={"User-Agent": "contactcenter"})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "pool" in ctx:
             await ctx["pool"].close()
+        if "http" in ctx:
+            await ctx["http"].close()
 
     async def on_job_start(ctx: dict[str, Any]) -> None:
         logs.clear()
@@ -41,6 +46,9 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
             func(jobs.expire_due, name="expire_due", keep_result=0, max_tries=5),
             func(sla_jobs.sla_drain, name="sla_drain", keep_result=0, max_tries=5),
             func(sla_jobs.sla_fire, name="sla_fire", keep_result=0, max_tries=5),
+            # max_tries=1: a job that dies mid-send must not run again (the sweep fails the
+            # message instead of sending it twice); retries are new jobs per attempt.
+            func(outbound_jobs.deliver, name="deliver", keep_result=0, max_tries=1),
         ],
         "cron_jobs": [
             cron(

@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from contactcenter.actions import sla
+from contactcenter.actions import outbound, sla
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Message, Ticket, User
 from contactcenter.store import tickets as store
@@ -27,8 +27,9 @@ class Posted:
 
 
 async def do_post(
-    conn: asyncpg.Connection, user: User, ticket: Ticket, text: str, *, note: bool
-) -> Posted:
+    conn: asyncpg.Connection, user: User, ticket: Ticket, text: str, *, note: bool,
+    template: dict[str, Any] | None = None,
+) -> Posted:  # fmt: skip
     if ticket.status == "closed" and not note:
         raise ApiError(
             ErrorCode.CONFLICT,
@@ -39,7 +40,9 @@ async def do_post(
         events: list[dict[str, Any]] = []
         fire_at: set[datetime] = set()
         if not note:
-            previous, at = await store.record_reply(conn, ticket.id, user.id)
+            replied = await store.record_reply(conn, ticket.id, user.id)
+            previous, at = replied["previous"], replied["at"]
+            _check_channel_rules(replied["channel"], replied["last_inbound_at"], at, template)
             if previous == "new":
                 data = {"field": "status", "from": "new", "to": "open", "reason": "agent_replied"}
                 await store.insert_event(conn, ticket.brand_id, "ticket.updated", ticket.id,
@@ -51,8 +54,22 @@ async def do_post(
             events += synced.events
             fire_at = synced.fire_at
         message = await store.insert_agent_message(
-            conn, ticket.id, "note" if note else "outbound", text, user.id
+            conn, ticket.id, "note" if note else "outbound", text, user.id, template
         )
     events.append({"type": "message.created", "brand_id": brand, "ticket_id": ticket.id,
                    "message_id": message.id, "direction": message.direction})  # fmt: skip
     return Posted(message, events, fire_at)
+
+
+def _check_channel_rules(
+    channel: str, last_inbound: datetime | None, now: datetime, template: dict[str, Any] | None
+) -> None:
+    """Refuse what the platform would refuse: a template off WhatsApp, free-form text outside
+    WhatsApp's 24-hour window."""
+    if template is not None and channel != "whatsapp":
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"Templates are a WhatsApp feature; this ticket is on {channel}. Send text only.",
+        )
+    if template is None and (why := outbound.window_error(channel, last_inbound, now)):
+        raise ApiError(ErrorCode.WINDOW_CLOSED, why + ' Add "template": {"name", "language"}.')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 from zoneinfo import available_timezones
 
@@ -186,8 +186,23 @@ class SlaClockOut(Out):
     started_at: datetime
 
 
+class TemplateLanguage(In):
+    code: str = Field(min_length=2, max_length=15, examples=["de"])
+
+
+class TemplateIn(In):
+    """An approved WhatsApp message template (Meta's `template` object)."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: TemplateLanguage
+    components: list[dict[str, Any]] = Field(default=[], max_length=20)
+
+
 class PostIn(In):
-    text: str = Field(min_length=1, max_length=65_536)
+    text: str = Field(min_length=1, max_length=4096, description="WhatsApp's limit: 4096")
+    template: TemplateIn | None = Field(
+        default=None, description="WhatsApp outside the 24-hour window: an approved template"
+    )
 
 
 _STATUSES = {s.value for s in TicketStatus}

@@ -104,9 +104,18 @@ async def _post(request: web.Request, *, note: bool) -> web.Response:
     user = request[keys.USER]
     async with db.connection(request.app[keys.POOL]) as conn:
         ticket = await actions.check_ticket(conn, user, ticket_id)
-        posted = await replies.do_post(conn, user, ticket, body.text, note=note)
+        template = body.template.model_dump(exclude_defaults=False) if body.template else None
+        if note and template:
+            raise ApiError(ErrorCode.VALIDATION_FAILED, "A note cannot carry a template.")
+        posted = await replies.do_post(conn, user, ticket, body.text, note=note, template=template)
     change = actions.TicketChange(events=posted.events, fire_at=posted.fire_at)
     await _after(request, change)
+    if not note:
+        try:
+            await live.schedule_delivery(request.app[keys.REDIS], posted.message.id, 1)
+        except Exception:  # the sweep sends it within seconds
+            log.warning("tickets.delivery_request_failed", message_id=posted.message.id,
+                        exc_info=True)  # fmt: skip
     return json_response(message_out(posted.message), status=201 if note else 202)
 
 

@@ -106,14 +106,14 @@ _RECORD_REPLY = q("messages.record_reply")
 
 
 async def insert_agent_message(
-    conn: asyncpg.Connection, ticket_id: int, direction: str, text: str, user_id: UUID
-) -> Message:
-    row = await conn.fetchrow(_INSERT_AGENT_MESSAGE, ticket_id, direction, text, user_id)
+    conn: asyncpg.Connection, ticket_id: int, direction: str, text: str, user_id: UUID,
+    template: dict[str, Any] | None = None,
+) -> Message:  # fmt: skip
+    row = await conn.fetchrow(_INSERT_AGENT_MESSAGE, ticket_id, direction, text, user_id, template)
     return Message.model_validate(dict(row))
 
 
-async def record_reply(
-    conn: asyncpg.Connection, ticket_id: int, user_id: UUID
-) -> tuple[str, datetime]:
-    row = await conn.fetchrow(_RECORD_REPLY, ticket_id, user_id)
-    return row["previous"], row["at"]
+async def record_reply(conn: asyncpg.Connection, ticket_id: int, user_id: UUID) -> asyncpg.Record:
+    """previous (status), at, channel, last_inbound_at."""
+    row: asyncpg.Record = await conn.fetchrow(_RECORD_REPLY, ticket_id, user_id)
+    return row

@@ -18,9 +18,9 @@ LIMIT $4;
 -- An agent's reply (outbound, queued for delivery) or internal note, on the ticket's account.
 WITH m AS (
     INSERT INTO messages (brand_id, ticket_id, channel_account_id, direction, kind, text,
-                          sender_kind, sender_user_id, sent_at, delivery_status)
-    SELECT t.brand_id, t.id, t.channel_account_id, $2, 'text', $3, 'agent', $4, now(),
-           CASE WHEN $2 = 'outbound' THEN 'queued' END
+                          sender_kind, sender_user_id, sent_at, delivery_status, template)
+    SELECT t.brand_id, t.id, t.channel_account_id, $2, CASE WHEN $5::jsonb IS NULL THEN 'text' ELSE 'template' END,
+           $3, 'agent', $4, now(), CASE WHEN $2 = 'outbound' THEN 'queued' END, $5::jsonb
     FROM tickets t WHERE t.id = $1
     RETURNING *
 )
@@ -42,4 +42,4 @@ UPDATE tickets t SET
     updated_at = now()
 FROM (SELECT id, status FROM tickets WHERE id = $1 FOR UPDATE) old
 WHERE t.id = old.id
-RETURNING old.status AS previous, now() AS at;
+RETURNING old.status AS previous, now() AS at, t.channel, t.last_inbound_at;

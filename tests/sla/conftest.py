@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
 from typing import Any
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient
-from arq import ArqRedis, create_pool
+from arq import ArqRedis
 
-from contactcenter import constants
-from contactcenter.app import redis_settings
 from tests.helpers import post_whatsapp, wa_hook, wa_text
 from tests.world import World
 from workers import sla as sla_jobs
@@ -29,13 +26,6 @@ POLICY = {
 }
 
 
-@pytest.fixture
-async def arq(redis_url: str) -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(redis_settings(redis_url), default_queue_name=constants.ARQ_QUEUE)
-    yield pool
-    await pool.aclose()
-
-
 async def make_policy(client: Client, world: World, **changes: Any) -> dict[str, Any]:
     body = POLICY | {"brand_id": str(world.brand.id)} | changes
     resp = await client.post("/api/v1/sla-policies", json=body, headers=world.auth("admin"))
@@ -45,7 +35,8 @@ async def make_policy(client: Client, world: World, **changes: Any) -> dict[str,
 
 
 async def customer_writes(client: Client, world: World, wamid: str, phone: str) -> None:
-    body = wa_hook(wa_text(wamid, phone, "Hallo", 1700000000))
+    """A WhatsApp text sent just now (so WhatsApp's 24-hour reply window is open)."""
+    body = wa_hook(wa_text(wamid, phone, "Hallo", int(time.time())))
     resp = await post_whatsapp(client, world, body)
     assert resp.status == 200 and (await resp.json())["stored"] == 1
 

@@ -1,0 +1,107 @@
+"""Deliver outbound messages: claim, send through the channel, record the outcome.
+
+A message is claimed by one UPDATE (queued → sending), so two workers running the same job
+send it once. The platform call happens outside any transaction. Timeouts, 5xx and 429 are
+retried with exponential backoff and jitter (the platform's Retry-After wins when it gives one)
+up to MAX_ATTEMPTS; anything else is failed with the platform's own error text. WhatsApp's
+24-hour window is checked again at send time: it may have closed while the message waited.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+import asyncpg
+
+from contactcenter.outbound import senders
+from contactcenter.store.queries import q
+
+MAX_ATTEMPTS = 6
+MAX_BACKOFF_S = 600.0
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+_CLAIM = q("outbound.claim")
+_TARGET = q("outbound.target")
+_SENT = q("outbound.sent")
+_RETRY = q("outbound.retry")
+_FAILED = q("outbound.failed")
+_DUE = q("outbound.due")
+_ABANDONED = q("outbound.abandoned")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    message_id: int
+    outcome: str  # sent, retry, failed, skipped (not due, or another worker has it)
+    ticket_id: int | None = None
+    brand_id: str | None = None
+    status: str | None = None
+    next_attempt_at: datetime | None = None
+    attempt: int = 0
+    error: str | None = None
+
+
+def backoff_s(attempt: int, base_s: float, retry_after_s: float | None) -> float:
+    """Delay before attempt `attempt + 1`: base·2^(attempt-1), jittered to 50-100 %, capped;
+    the platform's Retry-After instead when it gave one."""
+    if retry_after_s is not None:
+        return min(retry_after_s, MAX_BACKOFF_S)
+    delay = float(min(base_s * 2.0 ** (attempt - 1), MAX_BACKOFF_S))
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+
+
+def window_error(channel: str, last_inbound: datetime | None, now: datetime) -> str | None:
+    """Why a free-form message may not go out now, or None."""
+    if channel == "whatsapp" and (last_inbound is None or now - last_inbound > WHATSAPP_WINDOW):
+        return ("WhatsApp allows free-form messages only within 24 hours of the customer's last "
+                "message; send an approved template instead.")  # fmt: skip
+    return None
+
+
+async def do_deliver(
+    pool: asyncpg.Pool, http: aiohttp.ClientSession, ends: senders.Endpoints, message_id: int,
+    now: datetime, *, timeout_s: float, base_backoff_s: float,
+) -> Delivery:  # fmt: skip
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(_CLAIM, message_id)
+        if row is None:
+            return Delivery(message_id, "skipped")
+        target = await conn.fetchrow(_TARGET, row["ticket_id"])
+    base = {"message_id": message_id, "ticket_id": row["ticket_id"],
+            "brand_id": str(row["brand_id"]), "attempt": row["send_attempts"]}  # fmt: skip
+    refused = None if row["template"] else window_error(
+        target["channel"], target["last_inbound_at"], now)  # fmt: skip
+    if refused:
+        result = senders.Result("failed", error=refused)
+    else:
+        out = senders.Outgoing(target["channel"], target["credentials"],
+                               target["platform_conversation_id"], row["text"], row["template"],
+                               row["reply_to_platform_id"])  # fmt: skip
+        result = await senders.send(http, ends, out, timeout_s)
+    async with pool.acquire() as conn:
+        if result.outcome == "sent":
+            status = await conn.fetchval(_SENT, message_id, result.platform_id,
+                                         row["channel_account_id"])  # fmt: skip
+            return Delivery(outcome="sent", status=status, **base)
+        if result.outcome == "retry" and row["send_attempts"] < MAX_ATTEMPTS:
+            delay = backoff_s(row["send_attempts"], base_backoff_s, result.retry_after_s)
+            at = now + timedelta(seconds=delay)
+            await conn.execute(_RETRY, message_id, at, f"retrying: {result.error}")
+            return Delivery(outcome="retry", status="queued", next_attempt_at=at,
+                            error=result.error, **base)  # fmt: skip
+        error = result.error or "failed"
+        if result.outcome == "retry":
+            error += f" (gave up after {row['send_attempts']} attempts)"
+        await conn.execute(_FAILED, message_id, error)
+        return Delivery(outcome="failed", status="failed", error=error, **base)
+
+
+async def due_ids(conn: asyncpg.Connection, limit: int) -> list[int]:
+    return [r["id"] for r in await conn.fetch(_DUE, limit)]
+
+
+async def fail_abandoned(conn: asyncpg.Connection, older_than_s: float) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_ABANDONED, older_than_s))

@@ -1,0 +1,130 @@
+"""Each platform's send API (CHANNELS.md, section (e) of each channel): one request per message.
+
+`send` returns a `Result`: sent (with the platform's message id), retry (timeouts, 5xx, 429,
+with the platform's Retry-After when it gives one), or failed (a permanent 4xx, with the
+platform's own error text, which the agent sees on the message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    channel: str
+    credentials: dict[str, str]
+    to: str  # the platform's conversation: a WhatsApp wa_id, a Telegram chat id
+    text: str | None
+    template: dict[str, Any] | None = None
+    reply_to: str | None = None  # the platform id of the message being answered
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    outcome: str  # sent, retry, failed
+    platform_id: str | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    whatsapp: str  # Graph API base, e.g. https://graph.facebook.com/v21.0
+    telegram: str  # Bot API base, e.g. https://api.telegram.org
+
+
+def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    url = f"{base.rstrip('/')}/{out.credentials['phone_number_id']}/messages"
+    headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual",
+                            "to": out.to}  # fmt: skip
+    if out.template is not None:
+        body |= {"type": "template", "template": out.template}
+    else:
+        body |= {"type": "text", "text": {"preview_url": False, "body": out.text or ""}}
+    if out.reply_to:
+        body["context"] = {"message_id": out.reply_to}
+    return url, headers, body
+
+
+def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
+    chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
+    body: dict[str, Any] = {"chat_id": chat, "text": out.text or ""}
+    if out.reply_to:  # our Telegram platform ids are "chat:message"
+        body["reply_parameters"] = {"message_id": int(out.reply_to.rsplit(":", 1)[-1]),
+                                    "allow_sending_without_reply": True}  # fmt: skip
+    return url, {}, body
+
+
+def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
+    header = resp.headers.get("Retry-After")
+    if header and header.replace(".", "", 1).isdigit():
+        return float(header)
+    params = data.get("parameters") if isinstance(data, dict) else None
+    if isinstance(params, dict) and isinstance(params.get("retry_after"), int | float):
+        return float(params["retry_after"])  # Telegram puts it in the body
+    return None
+
+
+def _whatsapp_result(status: int, data: Any) -> Result:
+    if status < 300:
+        try:
+            return Result("sent", platform_id=str(data["messages"][0]["id"]))
+        except (KeyError, IndexError, TypeError):
+            return Result("failed", error="WhatsApp accepted the message but returned no id.")
+    err = data.get("error", {}) if isinstance(data, dict) else {}
+    code = err.get("code")
+    details = (err.get("error_data") or {}).get("details")
+    text = f"WhatsApp error {code}: {err.get('message', 'no message')}"
+    if details:
+        text += f" ({details})"
+    if code == 131047:
+        text += ". The 24-hour window has closed: send an approved template."
+    rate_limited = code in (4, 80007, 130429, 131048, 131056)
+    return Result("retry" if status >= 500 or status == 429 or rate_limited else "failed",
+                  error=text)  # fmt: skip
+
+
+def _telegram_result(status: int, data: Any, chat: str) -> Result:
+    if status < 300 and isinstance(data, dict) and data.get("ok"):
+        return Result("sent", platform_id=f"{chat}:{data['result']['message_id']}")
+    description = data.get("description") if isinstance(data, dict) else None
+    text = f"Telegram error {status}: {description or 'no description'}"
+    if status == 403:
+        text += ". The customer blocked the bot or never started it; they cannot be messaged."
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
+
+
+async def send(
+    http: aiohttp.ClientSession, ends: Endpoints, out: Outgoing, timeout_s: float
+) -> Result:
+    """One attempt. Network errors and timeouts are retried (the platform may not have it)."""
+    if out.channel == "whatsapp":
+        url, headers, body = whatsapp_request(out, ends.whatsapp)
+    elif out.channel == "telegram":
+        url, headers, body = telegram_request(out, ends.telegram)
+    else:
+        return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
+    try:
+        async with http.post(url, json=body, headers=headers,
+                             timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:  # fmt: skip
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:
+                data = None
+            if resp.status >= 300 and data is None:
+                data = {"error": {"message": (await resp.text())[:300]}}
+            retry_after = _retry_after(resp, data)
+            status = resp.status
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return Result("retry", error=f"{out.channel} did not answer: {type(exc).__name__}")
+    result = (_whatsapp_result(status, data) if out.channel == "whatsapp"
+              else _telegram_result(status, data, out.to))  # fmt: skip
+    if result.outcome == "retry" and retry_after is not None:
+        return Result("retry", error=result.error, retry_after_s=retry_after)
+    return result

@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         default=None, description="if set, /metrics requires it as a bearer token"
     )
-    whatsapp_api_url: str = Field(
-        default="https://graph.facebook.com/v21.0", description="WhatsApp Cloud API base URL"
+    graph_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0",
+        description="Meta Graph API base URL (WhatsApp, Messenger, Instagram sends)",
     )
     telegram_api_url: str = Field(
         default="https://api.telegram.org", description="Telegram Bot API base URL"

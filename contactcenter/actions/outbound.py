@@ -21,7 +21,9 @@ from contactcenter.store.queries import q
 
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 600.0
-WHATSAPP_WINDOW = timedelta(hours=24)
+WINDOW = timedelta(hours=24)  # WhatsApp, Messenger, Instagram: free replies this long
+HUMAN_AGENT_WINDOW = timedelta(days=7)  # Messenger, Instagram: with the HUMAN_AGENT tag
+META_MESSAGING = ("messenger", "instagram")
 
 _CLAIM = q("outbound.claim")
 _TARGET = q("outbound.target")
@@ -55,9 +57,22 @@ def backoff_s(attempt: int, base_s: float, retry_after_s: float | None) -> float
 
 def window_error(channel: str, last_inbound: datetime | None, now: datetime) -> str | None:
     """Why a free-form message may not go out now, or None."""
-    if channel == "whatsapp" and (last_inbound is None or now - last_inbound > WHATSAPP_WINDOW):
+    age = now - last_inbound if last_inbound is not None else None
+    if channel == "whatsapp" and (age is None or age > WINDOW):
         return ("WhatsApp allows free-form messages only within 24 hours of the customer's last "
                 "message; send an approved template instead.")  # fmt: skip
+    if channel in META_MESSAGING and (age is None or age > HUMAN_AGENT_WINDOW):
+        name = channel.capitalize()
+        return (f"{name} allows replies within 24 hours of the customer's last message, or 7 "
+                "days with the human-agent tag; this conversation is older. The customer has "
+                "to write first.")  # fmt: skip
+    return None
+
+
+def message_tag(channel: str, last_inbound: datetime | None, now: datetime) -> str | None:
+    """Messenger and Instagram between 24 hours and 7 days: the HUMAN_AGENT tag."""
+    if channel in META_MESSAGING and last_inbound is not None and now - last_inbound > WINDOW:
+        return "HUMAN_AGENT"
     return None
 
 
@@ -77,9 +92,10 @@ async def do_deliver(
     if refused:
         result = senders.Result("failed", error=refused)
     else:
-        out = senders.Outgoing(target["channel"], target["credentials"],
-                               target["platform_conversation_id"], row["text"], row["template"],
-                               row["reply_to_platform_id"])  # fmt: skip
+        channel, last_inbound = target["channel"], target["last_inbound_at"]
+        out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],
+                               row["text"], row["template"], row["reply_to_platform_id"],
+                               message_tag(channel, last_inbound, now))  # fmt: skip
         result = await senders.send(http, ends, out, timeout_s)
     async with pool.acquire() as conn:
         if result.outcome == "sent":

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from contactcenter.channels.base import Channel
+from contactcenter.channels.meta_messaging import Instagram, Messenger
 from contactcenter.channels.telegram import Telegram
 from contactcenter.channels.whatsapp import WhatsApp
 from contactcenter.errors import ApiError, ErrorCode
 
-CHANNELS: dict[str, Channel] = {c.name: c for c in (WhatsApp(), Telegram())}
+CHANNELS: dict[str, Channel] = {
+    c.name: c for c in (WhatsApp(), Telegram(), Messenger(), Instagram())
+}
 
 # Channel kind decides which capacity a ticket uses (routing): voice, chat, social or email.
-KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat"}
+KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "chat",
+                        "instagram": "chat"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -21,6 +21,7 @@ class Outgoing:
     text: str | None
     template: dict[str, Any] | None = None
     reply_to: str | None = None  # the platform id of the message being answered
+    tag: str | None = None  # Messenger/Instagram outside 24 h: HUMAN_AGENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class Endpoints:
-    whatsapp: str  # Graph API base, e.g. https://graph.facebook.com/v21.0
+    graph: str  # Meta Graph API base (WhatsApp, Messenger, Instagram), e.g. .../v21.0
     telegram: str  # Bot API base, e.g. https://api.telegram.org
 
 
@@ -48,6 +49,24 @@ def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dic
         body |= {"type": "text", "text": {"preview_url": False, "body": out.text or ""}}
     if out.reply_to:
         body["context"] = {"message_id": out.reply_to}
+    return url, headers, body
+
+
+def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Messenger (Send API on the Page) and Instagram (the IG account's messages edge)."""
+    body: dict[str, Any] = {"recipient": {"id": out.to}, "message": {"text": out.text or ""}}
+    if out.channel == "messenger":
+        url = f"{base.rstrip('/')}/{out.credentials['page_id']}/messages"
+        url += f"?access_token={out.credentials['page_access_token']}"
+        headers: dict[str, str] = {}
+        body = {"recipient": body["recipient"], "messaging_type": "RESPONSE",
+                "message": body["message"]}  # fmt: skip
+    else:
+        url = f"{base.rstrip('/')}/{out.credentials['ig_id']}/messages"
+        headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
+    if out.tag:
+        body["messaging_type"] = "MESSAGE_TAG"
+        body["tag"] = out.tag
     return url, headers, body
 
 
@@ -71,16 +90,23 @@ def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
     return None
 
 
-def _whatsapp_result(status: int, data: Any) -> Result:
+PLATFORM = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram"}
+
+
+def _graph_result(channel: str, status: int, data: Any) -> Result:
+    """Meta Graph answers: WhatsApp's messages[0].id, Messenger's and Instagram's message_id;
+    errors as {"error": {"message", "code", "error_data"}} (CHANNELS.md §1-§3)."""
+    platform = PLATFORM[channel]
     if status < 300:
         try:
-            return Result("sent", platform_id=str(data["messages"][0]["id"]))
+            pid = data["messages"][0]["id"] if channel == "whatsapp" else data["message_id"]
+            return Result("sent", platform_id=str(pid))
         except (KeyError, IndexError, TypeError):
-            return Result("failed", error="WhatsApp accepted the message but returned no id.")
+            return Result("failed", error=f"{platform} accepted the message but returned no id.")
     err = data.get("error", {}) if isinstance(data, dict) else {}
     code = err.get("code")
     details = (err.get("error_data") or {}).get("details")
-    text = f"WhatsApp error {code}: {err.get('message', 'no message')}"
+    text = f"{platform} error {code}: {err.get('message', 'no message')}"
     if details:
         text += f" ({details})"
     if code == 131047:
@@ -105,7 +131,9 @@ async def send(
 ) -> Result:
     """One attempt. Network errors and timeouts are retried (the platform may not have it)."""
     if out.channel == "whatsapp":
-        url, headers, body = whatsapp_request(out, ends.whatsapp)
+        url, headers, body = whatsapp_request(out, ends.graph)
+    elif out.channel in ("messenger", "instagram"):
+        url, headers, body = messaging_request(out, ends.graph)
     elif out.channel == "telegram":
         url, headers, body = telegram_request(out, ends.telegram)
     else:
@@ -123,8 +151,8 @@ async def send(
             status = resp.status
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Result("retry", error=f"{out.channel} did not answer: {type(exc).__name__}")
-    result = (_whatsapp_result(status, data) if out.channel == "whatsapp"
-              else _telegram_result(status, data, out.to))  # fmt: skip
+    result = (_telegram_result(status, data, out.to) if out.channel == "telegram"
+              else _graph_result(out.channel, status, data))  # fmt: skip
     if result.outcome == "retry" and retry_after is not None:
         return Result("retry", error=result.error, retry_after_s=retry_after)
     return result

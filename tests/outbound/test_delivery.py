@@ -3,78 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import asyncpg
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from arq import ArqRedis
 
 from contactcenter import constants
-from contactcenter.settings import Settings
 from tests.helpers import tg_headers
+from tests.outbound.conftest import Fake
 from tests.sla.conftest import customer_writes
 from tests.world import WA_PHONE_ID, World
 from workers.outbound import deliver, sweep_outbound
 
 Client = TestClient[Any, Any]
 PHONE = "4915100000777"
-
-
-@dataclass
-class Fake:
-    """A platform's send API: records each request, answers from a script (default: success)."""
-
-    url: str = ""
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    script: list[tuple[int, Any, dict[str, str], float]] = field(default_factory=list)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
-                              "body": body})  # fmt: skip
-        status, data, headers, delay = self.script.pop(0) if self.script else (200, None, {}, 0)
-        if delay:
-            await asyncio.sleep(delay)
-        if data is None:
-            data = (
-                {"ok": True, "result": {"message_id": 501}}
-                if "/bot" in request.path
-                else {"messaging_product": "whatsapp", "contacts": [{"input": body["to"],
-                      "wa_id": body["to"]}], "messages": [{"id": f"wamid.OUT{len(self.requests)}"}]}
-            )  # fmt: skip
-        return web.json_response(data, status=status, headers=headers)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[Fake]:
-    platform = Fake()
-    app = web.Application()
-    app.router.add_post("/v21.0/{phone}/messages", platform.handle)
-    app.router.add_post("/{bot}/sendMessage", platform.handle)
-    async with TestServer(app) as server:
-        platform.url = str(server.make_url("")).rstrip("/")
-        yield platform
-
-
-@pytest.fixture
-async def ctx(
-    pool: asyncpg.Pool,
-    arq: ArqRedis,
-    settings: Settings,
-    fake: Fake,
-) -> AsyncIterator[dict[str, Any]]:
-    configured = settings.model_copy(update={
-        "whatsapp_api_url": f"{fake.url}/v21.0", "telegram_api_url": fake.url,
-        "send_timeout_s": 0.5, "send_backoff_s": 0.05,
-    })  # fmt: skip
-    async with aiohttp.ClientSession() as http:
-        yield {"pool": pool, "redis": arq, "http": http, "settings": configured}
 
 
 async def _reply(client: Client, world: World, text: str = "Hi!", **extra: Any) -> Any:

@@ -1,0 +1,73 @@
+"""Outbound test helpers: a local fake of the platforms' send APIs, and a worker context."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from arq import ArqRedis
+
+from contactcenter.settings import Settings
+
+
+@dataclass
+class Fake:
+    """A platform's send API: records each request, answers from a script (default: success)."""
+
+    url: str = ""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    script: list[tuple[int, Any, dict[str, str], float]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
+                              "body": body})  # fmt: skip
+        status, data, headers, delay = self.script.pop(0) if self.script else (200, None, {}, 0)
+        if delay:
+            await asyncio.sleep(delay)
+        if data is None:
+            data = self.success(request.path, body)
+        return web.json_response(data, status=status, headers=headers)
+
+    def success(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Each API's documented success answer."""
+        n = len(self.requests)
+        if "/bot" in path:
+            return {"ok": True, "result": {"message_id": 501}}
+        if "messaging_product" in body:
+            return {"messaging_product": "whatsapp", "contacts": [{"input": body["to"],
+                    "wa_id": body["to"]}], "messages": [{"id": f"wamid.OUT{n}"}]}  # fmt: skip
+        return {"recipient_id": body["recipient"]["id"], "message_id": f"m_graph-{n}"}
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Fake]:
+    platform = Fake()
+    app = web.Application()
+    app.router.add_post("/v21.0/{phone}/messages", platform.handle)
+    app.router.add_post("/{bot}/sendMessage", platform.handle)
+    async with TestServer(app) as server:
+        platform.url = str(server.make_url("")).rstrip("/")
+        yield platform
+
+
+@pytest.fixture
+async def ctx(
+    pool: asyncpg.Pool,
+    arq: ArqRedis,
+    settings: Settings,
+    fake: Fake,
+) -> AsyncIterator[dict[str, Any]]:
+    configured = settings.model_copy(update={
+        "graph_api_url": f"{fake.url}/v21.0", "telegram_api_url": fake.url,
+        "send_timeout_s": 0.5, "send_backoff_s": 0.05,
+    })  # fmt: skip
+    async with aiohttp.ClientSession() as http:
+        yield {"pool": pool, "redis": arq, "http": http, "settings": configured}

@@ -1,0 +1,130 @@
+"""Messenger and Instagram end to end: signed webhook → ticket → reply out through the fake
+Graph API, with the 24-hour / 7-day window rules."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from tests.helpers import fixture
+from tests.outbound.conftest import Fake
+from tests.world import World
+from workers.outbound import deliver
+
+Client = TestClient[Any, Any]
+SECRET = "fb-app-secret"
+
+
+async def _connect(client: Client, world: World, channel: str) -> str:
+    creds = {"page_id": "107000000000001", "page_access_token": "EAAPtoken"} if channel == "messenger" \
+        else {"ig_id": "17841400000000000", "access_token": "IGQtoken"}  # fmt: skip
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": channel, "name": channel,
+        "queue_id": str(world.queue.id),
+        "credentials": {"app_secret": SECRET, "verify_token": "vt"} | creds,
+    })  # fmt: skip
+    assert resp.status == 201, await resp.text()
+    account_id: str = (await resp.json())["id"]
+    return account_id
+
+
+async def _post(client: Client, channel: str, account_id: str, body: bytes) -> Any:
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    resp = await client.post(f"/webhooks/{channel}/{account_id}", data=body,
+                             headers={"X-Hub-Signature-256": signature,
+                                      "Content-Type": "application/json"})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def _reply(client: Client, world: World, text: str) -> Any:
+    tid = await _ticket_id(client, world)
+    return await client.post(f"/api/v1/tickets/{tid}/messages", json={"text": text},
+                             headers=world.auth("agent"))  # fmt: skip
+
+
+async def _ticket_id(client: Client, world: World) -> int:
+    page = await (await client.get("/api/v1/tickets", headers=world.auth("agent"))).json()
+    ticket_id: int = page["items"][0]["id"]
+    return ticket_id
+
+
+async def test_messenger_in_and_out(
+    client: Client,
+    world: World,
+    pool: asyncpg.Pool,
+    fake: Fake,
+    ctx: dict[str, Any],
+) -> None:
+    account = await _connect(client, world, "messenger")
+    body = fixture("messenger/text.json")
+    assert (await _post(client, "messenger", account, body))["stored"] == 1
+    assert (await _post(client, "messenger", account, body))["duplicates"] == 1  # redelivery
+    await pool.execute("UPDATE tickets SET last_inbound_at = now() - interval '1 hour'")
+    sent = await (await _reply(client, world, "Ja, es ist unterwegs.")).json()
+    assert await deliver(ctx, sent["id"]) == "sent"
+    [request] = fake.requests
+    assert request["path"] == "/v21.0/107000000000001/messages"
+    assert request["body"] == {"recipient": {"id": "6650000000000001"},
+                               "messaging_type": "RESPONSE",
+                               "message": {"text": "Ja, es ist unterwegs."}}  # fmt: skip
+    row = await pool.fetchrow("SELECT * FROM messages WHERE id = $1", sent["id"])
+    assert (row["delivery_status"], row["platform_message_id"]) == ("sent", "m_graph-1")
+
+
+async def test_messenger_after_24_hours_uses_the_human_agent_tag_and_after_7_days_refuses(
+    client: Client,
+    world: World,
+    pool: asyncpg.Pool,
+    fake: Fake,
+    ctx: dict[str, Any],
+) -> None:
+    account = await _connect(client, world, "messenger")
+    await _post(client, "messenger", account, fixture("messenger/text.json"))
+    await pool.execute("UPDATE tickets SET last_inbound_at = now() - interval '3 days'")
+    sent = await (await _reply(client, world, "Still there?")).json()
+    assert await deliver(ctx, sent["id"]) == "sent"
+    body = fake.requests[0]["body"]
+    assert (body["messaging_type"], body["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    await pool.execute("UPDATE tickets SET last_inbound_at = now() - interval '8 days'")
+    resp = await _reply(client, world, "Hello?")
+    assert resp.status == 409
+    error = (await resp.json())["error"]
+    assert error["code"] == "window_closed" and "7 days" in error["message"]
+
+
+async def test_instagram_in_and_out(
+    client: Client,
+    world: World,
+    pool: asyncpg.Pool,
+    fake: Fake,
+    ctx: dict[str, Any],
+) -> None:
+    account = await _connect(client, world, "instagram")
+    assert (await _post(client, "instagram", account, fixture("instagram/text.json")))[
+        "stored"
+    ] == 1
+    await pool.execute("UPDATE tickets SET last_inbound_at = now()")
+    sent = await (await _reply(client, world, "Oui !")).json()
+    assert await deliver(ctx, sent["id"]) == "sent"
+    [request] = fake.requests
+    assert request["path"] == "/v21.0/17841400000000000/messages"
+    assert request["auth"] == "Bearer IGQtoken"
+    assert request["body"] == {
+        "recipient": {"id": "1220000000000001"},
+        "message": {"text": "Oui !"},
+    }
+
+
+async def test_bad_signature_stores_nothing(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    account = await _connect(client, world, "instagram")
+    resp = await client.post(f"/webhooks/instagram/{account}", data=fixture("instagram/text.json"),
+                             headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})  # fmt: skip
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "bad_signature"
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 0

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(
         default="https://api.telegram.org", description="Telegram Bot API base URL"
     )
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com", description="Twilio REST API base URL"
+    )
     send_timeout_s: float = Field(default=10.0, gt=0, description="one send attempt, at most")
     send_backoff_s: float = Field(
         default=2.0, gt=0, description="first retry delay; doubles per attempt (with jitter)"

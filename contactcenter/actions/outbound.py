@@ -95,7 +95,8 @@ async def do_deliver(
         channel, last_inbound = target["channel"], target["last_inbound_at"]
         out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],
                                row["text"], row["template"], row["reply_to_platform_id"],
-                               message_tag(channel, last_inbound, now))  # fmt: skip
+                               message_tag(channel, last_inbound, now),
+                               _callback(ends, channel, row["channel_account_id"]))  # fmt: skip
         result = await senders.send(http, ends, out, timeout_s)
     async with pool.acquire() as conn:
         if result.outcome == "sent":
@@ -113,6 +114,13 @@ async def do_deliver(
             error += f" (gave up after {row['send_attempts']} attempts)"
         await conn.execute(_FAILED, message_id, error)
         return Delivery(outcome="failed", status="failed", error=error, **base)
+
+
+def _callback(ends: senders.Endpoints, channel: str, account_id: object) -> str | None:
+    """Twilio reports delivery to a URL per send: the account's own webhook URL."""
+    if channel != "twilio-sms" or not ends.public_url:
+        return None
+    return f"{ends.public_url.rstrip('/')}/webhooks/{channel}/{account_id}"
 
 
 async def due_ids(conn: asyncpg.Connection, limit: int) -> list[int]:

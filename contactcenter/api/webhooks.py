@@ -49,7 +49,8 @@ async def handshake(request: web.Request) -> web.Response:
 async def receive(request: web.Request) -> web.Response:
     channel, account = await _account(request)
     body = await request.read()
-    channel.verify(account, request.headers, body)
+    public = request.app[keys.SETTINGS].public_url.rstrip("/") + request.path_qs
+    channel.verify(account, request.headers, body, public)
     batch = channel.parse(account, body)
     outcome = await request.app[keys.COMMITTER].submit(IngestUnit(account, batch))
     if batch.ignored:
@@ -62,6 +63,9 @@ async def receive(request: web.Request) -> web.Response:
         echoes=batch.echoes,
         tickets=outcome.ticket_ids,
     )
+    ack = getattr(channel, "ack", None)  # a platform that wants its own answer (Twilio: TwiML)
+    if ack is not None:
+        return web.Response(text=ack[1], content_type=ack[0])
     return json_response(
         {
             "stored": outcome.stored,

@@ -73,8 +73,11 @@ class Channel(Protocol):
         """Answer the platform's GET verification; return the body to send, or raise ApiError."""
         ...
 
-    def verify(self, account: ChannelAccount, headers: Mapping[str, str], body: bytes) -> None:
-        """Check the signature or secret over the raw body; raise ApiError(BAD_SIGNATURE)."""
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
+        """Check the signature or secret over the raw body (and, for platforms that sign it,
+        the public URL they posted to); raise ApiError(BAD_SIGNATURE)."""
         ...
 
     def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:

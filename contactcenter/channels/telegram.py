@@ -101,7 +101,9 @@ class Telegram:
             "setWebhook (url + secret_token); Telegram then POSTs updates here.",
         )
 
-    def verify(self, account: ChannelAccount, headers: Mapping[str, str], body: bytes) -> None:
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
         given = headers.get("X-Telegram-Bot-Api-Secret-Token")
         if not given:
             raise bad_signature(

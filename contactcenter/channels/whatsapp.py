@@ -136,7 +136,9 @@ class WhatsApp:
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
         return meta.handshake(account, query)
 
-    def verify(self, account: ChannelAccount, headers: Mapping[str, str], body: bytes) -> None:
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
         meta.verify(account, headers, body)
 
     def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:

@@ -7,6 +7,7 @@ platform's own error text, which the agent sees on the message).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ class Outgoing:
     template: dict[str, Any] | None = None
     reply_to: str | None = None  # the platform id of the message being answered
     tag: str | None = None  # Messenger/Instagram outside 24 h: HUMAN_AGENT
+    status_callback: str | None = None  # Twilio: where delivery statuses of this send go
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class Result:
 class Endpoints:
     graph: str  # Meta Graph API base (WhatsApp, Messenger, Instagram), e.g. .../v21.0
     telegram: str  # Bot API base, e.g. https://api.telegram.org
+    twilio: str = "https://api.twilio.com"
+    public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
 
 def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -68,6 +72,20 @@ def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], di
         body["messaging_type"] = "MESSAGE_TAG"
         body["tag"] = out.tag
     return url, headers, body
+
+
+def twilio_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Programmable Messaging: form fields, HTTP Basic auth with the account SID and token."""
+    sid, token = out.credentials["account_sid"], out.credentials["auth_token"]
+    url = f"{base.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+    auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
+    sender = out.credentials["from_number"]
+    to = f"whatsapp:{out.to}" if sender.startswith("whatsapp:") else out.to
+    form = {"To": to, "Body": out.text or ""}
+    form |= {"MessagingServiceSid": sender} if sender.startswith("MG") else {"From": sender}
+    if out.status_callback:
+        form["StatusCallback"] = out.status_callback
+    return url, {"Authorization": f"Basic {auth}"}, form
 
 
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -116,6 +134,16 @@ def _graph_result(channel: str, status: int, data: Any) -> Result:
                   error=text)  # fmt: skip
 
 
+def _twilio_result(status: int, data: Any) -> Result:
+    if status < 300 and isinstance(data, dict) and data.get("sid"):
+        return Result("sent", platform_id=str(data["sid"]))
+    err = data if isinstance(data, dict) else {}
+    text = f"Twilio error {err.get('code')}: {err.get('message', 'no message')}"
+    if err.get("code") == 63016:
+        text += ". The WhatsApp 24-hour window has closed: send an approved template."
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
+
+
 def _telegram_result(status: int, data: Any, chat: str) -> Result:
     if status < 300 and isinstance(data, dict) and data.get("ok"):
         return Result("sent", platform_id=f"{chat}:{data['result']['message_id']}")
@@ -136,10 +164,14 @@ async def send(
         url, headers, body = messaging_request(out, ends.graph)
     elif out.channel == "telegram":
         url, headers, body = telegram_request(out, ends.telegram)
+    elif out.channel == "twilio-sms":
+        url, headers, body = twilio_request(out, ends.twilio)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
+    form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
     try:
-        async with http.post(url, json=body, headers=headers,
+        async with http.post(url, headers=headers, json=None if form else body,
+                             data=body if form else None,
                              timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:  # fmt: skip
             try:
                 data = await resp.json(content_type=None)
@@ -151,8 +183,12 @@ async def send(
             status = resp.status
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Result("retry", error=f"{out.channel} did not answer: {type(exc).__name__}")
-    result = (_telegram_result(status, data, out.to) if out.channel == "telegram"
-              else _graph_result(out.channel, status, data))  # fmt: skip
+    if out.channel == "telegram":
+        result = _telegram_result(status, data, out.to)
+    elif out.channel == "twilio-sms":
+        result = _twilio_result(status, data)
+    else:
+        result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:
         return Result("retry", error=result.error, retry_after_s=retry_after)
     return result

@@ -26,7 +26,8 @@ class Fake:
     script: list[tuple[int, Any, dict[str, str], float]] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        form = request.content_type == "application/x-www-form-urlencoded"
+        body = dict(await request.post()) if form else await request.json()
         self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
                               "body": body})  # fmt: skip
         status, data, headers, delay = self.script.pop(0) if self.script else (200, None, {}, 0)
@@ -41,6 +42,8 @@ class Fake:
         n = len(self.requests)
         if "/bot" in path:
             return {"ok": True, "result": {"message_id": 501}}
+        if path.endswith("/Messages.json"):
+            return {"sid": f"SM{n:032d}", "status": "queued", "to": body["To"]}
         if "messaging_product" in body:
             return {"messaging_product": "whatsapp", "contacts": [{"input": body["to"],
                     "wa_id": body["to"]}], "messages": [{"id": f"wamid.OUT{n}"}]}  # fmt: skip
@@ -53,6 +56,7 @@ async def fake() -> AsyncIterator[Fake]:
     app = web.Application()
     app.router.add_post("/v21.0/{phone}/messages", platform.handle)
     app.router.add_post("/{bot}/sendMessage", platform.handle)
+    app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", platform.handle)
     async with TestServer(app) as server:
         platform.url = str(server.make_url("")).rstrip("/")
         yield platform
@@ -67,6 +71,7 @@ async def ctx(
 ) -> AsyncIterator[dict[str, Any]]:
     configured = settings.model_copy(update={
         "graph_api_url": f"{fake.url}/v21.0", "telegram_api_url": fake.url,
+        "twilio_api_url": fake.url,
         "send_timeout_s": 0.5, "send_backoff_s": 0.05,
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     twilio_api_url: str = Field(
         default="https://api.twilio.com", description="Twilio REST API base URL"
     )
+    line_api_url: str = Field(default="https://api.line.me", description="LINE API base URL")
+    viber_api_url: str = Field(
+        default="https://chatapi.viber.com", description="Viber REST API base URL"
+    )
     send_timeout_s: float = Field(default=10.0, gt=0, description="one send attempt, at most")
     send_backoff_s: float = Field(
         default=2.0, gt=0, description="first retry delay; doubles per attempt (with jitter)"

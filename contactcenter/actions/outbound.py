@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import NAMESPACE_URL, uuid5
 
 import aiohttp
 import asyncpg
@@ -96,7 +97,8 @@ async def do_deliver(
         out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],
                                row["text"], row["template"], row["reply_to_platform_id"],
                                message_tag(channel, last_inbound, now),
-                               _callback(ends, channel, row["channel_account_id"]))  # fmt: skip
+                               _callback(ends, channel, row["channel_account_id"]),
+                               idempotency_key(message_id))  # fmt: skip
         result = await senders.send(http, ends, out, timeout_s)
     async with pool.acquire() as conn:
         if result.outcome == "sent":
@@ -114,6 +116,11 @@ async def do_deliver(
             error += f" (gave up after {row['send_attempts']} attempts)"
         await conn.execute(_FAILED, message_id, error)
         return Delivery(outcome="failed", status="failed", error=error, **base)
+
+
+def idempotency_key(message_id: int) -> str:
+    """The same on every attempt of one message (LINE's X-Line-Retry-Key is a UUID)."""
+    return str(uuid5(NAMESPACE_URL, f"contactcenter:message:{message_id}"))
 
 
 def _callback(ends: senders.Endpoints, channel: str, account_id: object) -> str | None:

@@ -8,6 +8,7 @@ platform's own error text, which the agent sees on the message).
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ class Outgoing:
     reply_to: str | None = None  # the platform id of the message being answered
     tag: str | None = None  # Messenger/Instagram outside 24 h: HUMAN_AGENT
     status_callback: str | None = None  # Twilio: where delivery statuses of this send go
+    idempotency_key: str | None = None  # LINE: X-Line-Retry-Key, the same on every attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class Endpoints:
     graph: str  # Meta Graph API base (WhatsApp, Messenger, Instagram), e.g. .../v21.0
     telegram: str  # Bot API base, e.g. https://api.telegram.org
     twilio: str = "https://api.twilio.com"
+    line: str = "https://api.line.me"
+    viber: str = "https://chatapi.viber.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
 
@@ -86,6 +90,24 @@ def twilio_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[
     if out.status_callback:
         form["StatusCallback"] = out.status_callback
     return url, {"Authorization": f"Basic {auth}"}, form
+
+
+def line_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Push (reply tokens expire within seconds, an agent's answer comes later). The retry key
+    makes a repeated attempt of the same message a no-op at LINE."""
+    headers = {"Authorization": f"Bearer {out.credentials['channel_access_token']}"}
+    if out.idempotency_key:
+        headers["X-Line-Retry-Key"] = out.idempotency_key
+    body = {"to": out.to, "messages": [{"type": "text", "text": out.text or ""}]}
+    return f"{base.rstrip('/')}/v2/bot/message/push", headers, body
+
+
+def viber_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    headers = {"X-Viber-Auth-Token": out.credentials["auth_token"]}
+    body = {"receiver": out.to, "min_api_version": 1,
+            "sender": {"name": out.credentials.get("sender_name") or "Support"},
+            "type": "text", "text": out.text or ""}  # fmt: skip
+    return f"{base.rstrip('/')}/pa/send_message", headers, body
 
 
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -144,6 +166,37 @@ def _twilio_result(status: int, data: Any) -> Result:
     return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
 
 
+def _line_result(status: int, data: Any, headers: Mapping[str, str]) -> Result:
+    if status < 300:
+        try:
+            return Result("sent", platform_id=str(data["sentMessages"][0]["id"]))
+        except (KeyError, IndexError, TypeError):
+            return Result("failed", error="LINE accepted the message but returned no id.")
+    if status == 409 and headers.get("x-line-accepted-request-id"):
+        # an earlier attempt with this retry key was accepted: sent, not twice
+        return Result("sent", platform_id=f"request:{headers['x-line-accepted-request-id']}")
+    err = data if isinstance(data, dict) else {}
+    details = "; ".join(
+        str(d.get("message")) for d in err.get("details", []) if isinstance(d, dict)
+    )
+    text = f"LINE error {status}: {err.get('message', 'no message')}" + (
+        f" ({details})" if details else ""
+    )
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
+
+
+def _viber_result(status: int, data: Any) -> Result:
+    if status >= 500 or status == 429:
+        return Result("retry", error=f"Viber answered HTTP {status}")
+    err = data if isinstance(data, dict) else {}
+    if status < 300 and err.get("status") == 0 and err.get("message_token") is not None:
+        return Result("sent", platform_id=str(err["message_token"]))
+    text = f"Viber error {err.get('status')}: {err.get('status_message', 'no message')}"
+    if err.get("status") in (5, 6):
+        text += ". The customer has not subscribed to the bot; they have to message it first."
+    return Result("failed", error=text)
+
+
 def _telegram_result(status: int, data: Any, chat: str) -> Result:
     if status < 300 and isinstance(data, dict) and data.get("ok"):
         return Result("sent", platform_id=f"{chat}:{data['result']['message_id']}")
@@ -166,6 +219,10 @@ async def send(
         url, headers, body = telegram_request(out, ends.telegram)
     elif out.channel == "twilio-sms":
         url, headers, body = twilio_request(out, ends.twilio)
+    elif out.channel == "line":
+        url, headers, body = line_request(out, ends.line)
+    elif out.channel == "viber":
+        url, headers, body = viber_request(out, ends.viber)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
@@ -180,13 +237,17 @@ async def send(
             if resp.status >= 300 and data is None:
                 data = {"error": {"message": (await resp.text())[:300]}}
             retry_after = _retry_after(resp, data)
-            status = resp.status
+            status, answer_headers = resp.status, resp.headers
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Result("retry", error=f"{out.channel} did not answer: {type(exc).__name__}")
     if out.channel == "telegram":
         result = _telegram_result(status, data, out.to)
     elif out.channel == "twilio-sms":
         result = _twilio_result(status, data)
+    elif out.channel == "line":
+        result = _line_result(status, data, answer_headers)
+    elif out.channel == "viber":
+        result = _viber_result(status, data)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

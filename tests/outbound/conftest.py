@@ -29,7 +29,8 @@ class Fake:
         form = request.content_type == "application/x-www-form-urlencoded"
         body = dict(await request.post()) if form else await request.json()
         self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
-                              "body": body})  # fmt: skip
+                              "body": body, "retry_key": request.headers.get("X-Line-Retry-Key"),
+                              "viber_token": request.headers.get("X-Viber-Auth-Token")})  # fmt: skip
         status, data, headers, delay = self.script.pop(0) if self.script else (200, None, {}, 0)
         if delay:
             await asyncio.sleep(delay)
@@ -40,8 +41,12 @@ class Fake:
     def success(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """Each API's documented success answer."""
         n = len(self.requests)
-        if "/bot" in path:
+        if path.endswith("/sendMessage"):
             return {"ok": True, "result": {"message_id": 501}}
+        if path == "/v2/bot/message/push":
+            return {"sentMessages": [{"id": f"4687895779{n:08d}", "quoteToken": "q"}]}
+        if path == "/pa/send_message":
+            return {"status": 0, "status_message": "ok", "message_token": 5098034275300000000 + n}
         if path.endswith("/Messages.json"):
             return {"sid": f"SM{n:032d}", "status": "queued", "to": body["To"]}
         if "messaging_product" in body:
@@ -57,6 +62,8 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/v21.0/{phone}/messages", platform.handle)
     app.router.add_post("/{bot}/sendMessage", platform.handle)
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", platform.handle)
+    app.router.add_post("/v2/bot/message/push", platform.handle)
+    app.router.add_post("/pa/send_message", platform.handle)
     async with TestServer(app) as server:
         platform.url = str(server.make_url("")).rstrip("/")
         yield platform
@@ -71,7 +78,7 @@ async def ctx(
 ) -> AsyncIterator[dict[str, Any]]:
     configured = settings.model_copy(update={
         "graph_api_url": f"{fake.url}/v21.0", "telegram_api_url": fake.url,
-        "twilio_api_url": fake.url,
+        "twilio_api_url": fake.url, "line_api_url": fake.url, "viber_api_url": fake.url,
         "send_timeout_s": 0.5, "send_backoff_s": 0.05,
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:

@@ -10,7 +10,7 @@ from uuid import UUID
 from arq import ArqRedis
 
 from contactcenter import board, constants, live, logs, telemetry
-from contactcenter.actions import routing, shifts
+from contactcenter.actions import contacts, routing, shifts
 from contactcenter.store import db
 from contactcenter.store import routing as store
 from workers import outbound as outbound_jobs
@@ -112,6 +112,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         queues = await store.queues_with_waiting(conn)
         counts["rolled"] = await shifts.do_roll_shifts(conn, now)
         await board.refresh(conn, now)
+        counts["contacts_merged"] = await contacts.do_link_by_phone(conn)
     for queue_id in queues:  # a request already pending covers it (its key expires if orphaned)
         await live.request_routing(redis, queue_id)
     counts["queues"] = len(queues)

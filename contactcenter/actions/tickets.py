@@ -21,9 +21,14 @@ from contactcenter.store import users as user_store
 
 def can_see(user: User, ticket: Ticket) -> bool:
     """Supervisors and admins see all; agents their team's queues, teamless queues, their own."""
+    return may_see(user, ticket.team_id, ticket.assignee_id)
+
+
+def may_see(user: User, team_id: UUID | None, assignee_id: UUID | None) -> bool:
+    """can_see for a ticket known by its queue's team and its assignee."""
     if user.at_least(Role.SUPERVISOR):
         return True
-    return ticket.team_id is None or ticket.team_id == user.team_id or ticket.assignee_id == user.id
+    return team_id is None or team_id == user.team_id or assignee_id == user.id
 
 
 async def check_ticket(conn: asyncpg.Connection, user: User, ticket_id: int) -> Ticket:

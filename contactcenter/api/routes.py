@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from contactcenter import keys
 from contactcenter.api import (
     catalog,
+    contacts,
     metrics,
     ops,
     reports,
@@ -185,6 +186,16 @@ ROUTES: tuple[Route, ...] = (
       AGENT),
     R("POST", f"{V1}/offers/{{offer_id}}/decline", routing.decline,
       "Decline an offer (re-routed at once, never back to you)", "routing", AGENT),
+    # contacts
+    R("GET", f"{V1}/contacts/{{contact_id}}", contacts.get_contact,
+      "A contact: identities on every platform, merges, tickets across channels", "contacts",
+      AGENT),
+    R("POST", f"{V1}/contacts/{{contact_id}}/merge", contacts.merge,
+      "Merge another contact into this one (identities and tickets move)", "contacts",
+      SUPERVISOR, body=contacts.MergeIn, status=200),
+    R("POST", f"{V1}/contacts/{{contact_id}}/split", contacts.split,
+      "Split one identity (and its conversations) off into a new contact", "contacts",
+      SUPERVISOR, body=contacts.SplitIn, status=201),
     # SLA and newsfeed
     R("POST", f"{V1}/sla-policies", sla.create_policy, "Create an SLA policy", "sla", ADMIN,
       body=SlaPolicyIn, response=SlaPolicyOut, status=201),

@@ -1,0 +1,126 @@
+"""One person, many platforms: automatic merges on a verified phone number, manual merge and
+split, and a contact's history across channels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contactcenter.actions.tickets import may_see
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import User
+from contactcenter.store import contacts as store
+
+PHONE_MARK = "contacts.phone"
+LINK_BATCH = 500
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def do_link_by_phone(conn: asyncpg.Connection) -> int:
+    """Merge contacts that share a verified phone number (the oldest contact keeps them all),
+    for identities created since the last pass; contacts split by hand are left alone. A
+    conflict (both have an open ticket on one account) is skipped and retried next pass."""
+    mark = await store.get_mark(conn, PHONE_MARK) or EPOCH
+    merged = 0
+    rows = await store.new_phone_identities(conn, mark, LINK_BATCH)
+    for row in rows:
+        same = await store.same_phone(conn, row["brand_id"], row["phone"])
+        keep = [c for c in same if not c["no_auto_merge"]]
+        for other in keep[1:]:
+            try:
+                async with conn.transaction():
+                    merged += (
+                        await store.merge(conn, keep[0]["id"], other["id"], "phone", None)
+                        is not None
+                    )
+            except asyncpg.RaiseError:
+                return merged  # an open-ticket conflict: the mark stays, next pass tries again
+        await store.set_mark(conn, PHONE_MARK, row["created_at"])
+    return merged
+
+
+async def check_contact(conn: asyncpg.Connection, contact_id: UUID) -> asyncpg.Record:
+    row = await store.get_contact(conn, contact_id)
+    if row is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No contact with id {contact_id}.")
+    if row["merged_into"] is not None:
+        raise ApiError(
+            ErrorCode.CONFLICT,
+            f"Contact {contact_id} was merged into {row['merged_into']}; use that contact.",
+        )
+    return row
+
+
+async def contact_view(conn: asyncpg.Connection, user: User, contact_id: UUID) -> dict[str, Any]:
+    """The contact, its identities on every platform, its merges, and the tickets `user` may
+    open (newest first; others are counted, not shown)."""
+    row = await store.get_contact(conn, contact_id)
+    if row is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No contact with id {contact_id}.")
+    if row["merged_into"] is not None:
+        return await contact_view(conn, user, row["merged_into"])
+    tickets = await store.tickets(conn, contact_id, 200)
+    visible = [t for t in tickets if may_see(user, t["team_id"], t["assignee_id"])]
+    return {
+        "id": str(row["id"]), "brand_id": str(row["brand_id"]), "name": row["name"],
+        "language": row["language"], "created_at": row["created_at"].isoformat(),
+        "identities": [
+            {"channel": i["channel"], "external_id": i["external_id"],
+             "display_name": i["display_name"], "username": i["username"],
+             "verified_phone": i["phone"], "last_seen_at": i["last_seen_at"].isoformat()}
+            for i in await store.identities(conn, contact_id)
+        ],
+        "tickets": [
+            {"id": t["id"], "channel": t["channel"], "status": t["status"],
+             "priority": t["priority"], "queue_id": str(t["queue_id"]),
+             "assignee_id": str(t["assignee_id"]) if t["assignee_id"] else None,
+             "created_at": t["created_at"].isoformat(),
+             "last_message_at": t["last_message_at"].isoformat()}
+            for t in visible
+        ],
+        "tickets_hidden": len(tickets) - len(visible),
+        "merges": [
+            {"id": m["id"], "into": str(m["into_id"]), "from": str(m["from_id"]),
+             "reason": m["reason"], "identities": m["identities"],
+             "ticket_ids": list(m["ticket_ids"]), "at": m["created_at"].isoformat()}
+            for m in await store.merges(conn, contact_id)
+        ],
+    }  # fmt: skip
+
+
+async def do_merge(conn: asyncpg.Connection, user: User, into: UUID, other: UUID) -> int:
+    if into == other:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, "A contact cannot be merged into itself.")
+    a, b = await check_contact(conn, into), await check_contact(conn, other)
+    if a["brand_id"] != b["brand_id"]:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, "Contacts of different brands stay apart.")
+    try:
+        async with conn.transaction():
+            merged = await store.merge(conn, into, other, "manual", user.id)
+    except asyncpg.RaiseError:
+        raise ApiError(
+            ErrorCode.CONFLICT,
+            "Both contacts have an open ticket on the same channel account; solve or close one "
+            "of them first, then merge.",
+        ) from None
+    if merged is None:
+        raise ApiError(ErrorCode.CONFLICT, "Nothing to merge: one of them was merged meanwhile.")
+    return merged
+
+
+async def do_split(
+    conn: asyncpg.Connection, user: User, contact_id: UUID, channel: str, external_id: str
+) -> UUID:
+    await check_contact(conn, contact_id)
+    async with conn.transaction():
+        new = await store.split(conn, contact_id, channel, external_id, user.id)
+    if new is None:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            f"Contact {contact_id} has no {channel} identity {external_id!r} to split off, or "
+            "it is the contact's only identity.",
+        )
+    return new

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contactcenter.channels.api import Api
 from contactcenter.channels.base import Channel
 from contactcenter.channels.line import Line
 from contactcenter.channels.meta_messaging import Instagram, Messenger
@@ -13,13 +14,13 @@ from contactcenter.errors import ApiError, ErrorCode
 
 CHANNELS: dict[str, Channel] = {
     c.name: c
-    for c in (WhatsApp(), Telegram(), Messenger(), Instagram(), TwilioSms(), Line(), Viber())
+    for c in (WhatsApp(), Telegram(), Messenger(), Instagram(), TwilioSms(), Line(), Viber(), Api())
 }
 
 # Channel kind decides which capacity a ticket uses (routing): voice, chat, social or email.
 KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "chat",
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
-                        "viber": "chat"}  # fmt: skip
+                        "viber": "chat", "api": "chat"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

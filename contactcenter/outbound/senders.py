@@ -8,6 +8,7 @@ platform's own error text, which the agent sees on the message).
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,20 @@ def viber_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[s
     return f"{base.rstrip('/')}/pa/send_message", headers, body
 
 
+def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], bytes]:
+    """Our own API channel: the reply as signed JSON to the account's callback URL."""
+    import orjson
+
+    from contactcenter.channels.api import sign
+
+    body = orjson.dumps({"id": message_id, "conversation_id": out.to, "text": out.text,
+                         "reply_to": out.reply_to})  # fmt: skip
+    stamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-CC-Timestamp": stamp,
+               "X-CC-Signature": sign(out.credentials["hmac_secret"], stamp, body)}  # fmt: skip
+    return out.credentials["callback_url"], headers, body
+
+
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
@@ -197,6 +212,15 @@ def _viber_result(status: int, data: Any) -> Result:
     return Result("failed", error=text)
 
 
+def _api_result(status: int, data: Any, message_id: str) -> Result:
+    if status < 300:
+        given = data.get("id") if isinstance(data, dict) else None
+        return Result("sent", platform_id=str(given or f"cc-{message_id}"))
+    detail = data.get("error") if isinstance(data, dict) else None
+    text = f"The callback URL answered HTTP {status}" + (f": {detail}" if detail else "")
+    return Result("retry" if status >= 500 or status in (408, 429) else "failed", error=text)
+
+
 def _telegram_result(status: int, data: Any, chat: str) -> Result:
     if status < 300 and isinstance(data, dict) and data.get("ok"):
         return Result("sent", platform_id=f"{chat}:{data['result']['message_id']}")
@@ -211,6 +235,7 @@ async def send(
     http: aiohttp.ClientSession, ends: Endpoints, out: Outgoing, timeout_s: float
 ) -> Result:
     """One attempt. Network errors and timeouts are retried (the platform may not have it)."""
+    raw: bytes | None = None  # a body sent as signed bytes (our API channel)
     if out.channel == "whatsapp":
         url, headers, body = whatsapp_request(out, ends.graph)
     elif out.channel in ("messenger", "instagram"):
@@ -223,12 +248,16 @@ async def send(
         url, headers, body = line_request(out, ends.line)
     elif out.channel == "viber":
         url, headers, body = viber_request(out, ends.viber)
+    elif out.channel == "api":
+        url, headers, raw = api_request(out, out.idempotency_key or "")
+        body = {}
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
+    data_out: Any = raw if raw is not None else (body if form else None)
     try:
-        async with http.post(url, headers=headers, json=None if form else body,
-                             data=body if form else None,
+        async with http.post(url, headers=headers,
+                             json=None if form or raw is not None else body, data=data_out,
                              timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:  # fmt: skip
             try:
                 data = await resp.json(content_type=None)
@@ -248,6 +277,8 @@ async def send(
         result = _line_result(status, data, answer_headers)
     elif out.channel == "viber":
         result = _viber_result(status, data)
+    elif out.channel == "api":
+        result = _api_result(status, data, out.idempotency_key or "")
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

@@ -41,11 +41,23 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_browser() -> None:
+    """The browser tests drive Chromium: the system's (Debian: apt-get install chromium), else
+    Playwright's own, downloaded once into ~/.cache/ms-playwright."""
+    import shutil
+
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        return
+    print("no chromium on PATH: fetching Playwright's Chromium for the browser tests …", flush=True)
+    subprocess.run([str(BIN / "python"), "-m", "playwright", "install", "chromium"], check=False)
+
+
 def main() -> int:
     args = sys.argv[1:] or ["--help"]
     ensure_env()
     os.chdir(ROOT)
     if args[0] == "test":
+        ensure_browser()
         command = [str(BIN / "python"), "-m", "pytest", *args[1:]]
     elif args[0] == "lint":
         ruff = str(BIN / "ruff")

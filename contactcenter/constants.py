@@ -94,3 +94,6 @@ SLA_DRAIN_JOB_ID = "sla-drain:{generation}"
 
 # One deliver job per message and attempt: enqueuing the same attempt twice is a no-op.
 DELIVER_JOB_ID = "deliver:{message_id}:{attempt}"
+
+# Web chat: replies reach the visitor's open widgets through this pub/sub channel (their SSE).
+WEBCHAT_CHANNEL = "cc:webchat:{account_id}:{visitor_id}"

@@ -11,7 +11,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Coroutine, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -145,6 +145,17 @@ async def schedule_delivery(
             message_id=message_id, attempt=attempt),
         _defer_until=at, _queue_name=constants.ARQ_QUEUE,
     )  # fmt: skip
+
+
+async def push_webchat(
+    redis: ArqRedis, account_id: UUID, visitor_id: str, message_id: int, text: str | None
+) -> int:
+    """An agent's reply to the visitor's open widgets; the number of widgets that got it."""
+    payload = orjson.dumps({"id": message_id, "from": "agent", "text": text,
+                            "sent_at": datetime.now(UTC).isoformat()})  # fmt: skip
+    channel = constants.WEBCHAT_CHANNEL.format(account_id=account_id, visitor_id=visitor_id)
+    listeners: int = await redis.publish(channel, payload)
+    return listeners
 
 
 SLA = "sla"  # the Announcer's key for SLA drain requests (queues are UUIDs)

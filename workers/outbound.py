@@ -29,7 +29,7 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
         Endpoints(settings.graph_api_url, settings.telegram_api_url, settings.twilio_api_url,
                   settings.line_api_url, settings.viber_api_url, settings.public_url), message_id,
         datetime.now(UTC), timeout_s=settings.send_timeout_s,
-        base_backoff_s=settings.send_backoff_s,
+        base_backoff_s=settings.send_backoff_s, redis=ctx["redis"],
     )  # fmt: skip
     redis: ArqRedis = ctx["redis"]
     if result.outcome == "retry" and result.next_attempt_at is not None:

@@ -16,7 +16,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 import aiohttp
 import asyncpg
+from arq import ArqRedis
 
+from contactcenter import live
 from contactcenter.outbound import senders
 from contactcenter.store.queries import q
 
@@ -79,7 +81,7 @@ def message_tag(channel: str, last_inbound: datetime | None, now: datetime) -> s
 
 async def do_deliver(
     pool: asyncpg.Pool, http: aiohttp.ClientSession, ends: senders.Endpoints, message_id: int,
-    now: datetime, *, timeout_s: float, base_backoff_s: float,
+    now: datetime, *, timeout_s: float, base_backoff_s: float, redis: ArqRedis | None = None,
 ) -> Delivery:  # fmt: skip
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_CLAIM, message_id)
@@ -92,6 +94,14 @@ async def do_deliver(
         target["channel"], target["last_inbound_at"], now)  # fmt: skip
     if refused:
         result = senders.Result("failed", error=refused)
+    elif target["channel"] == "webchat":
+        if redis is None:
+            result = senders.Result("retry", error="no Redis to reach the widget")
+        else:  # live push; a widget opened later reads it from the history
+            visitor = target["platform_conversation_id"]
+            account = row["channel_account_id"]
+            await live.push_webchat(redis, account, visitor, message_id, row["text"])
+            result = senders.Result("sent", platform_id=f"webchat:{message_id}")
     else:
         channel, last_inbound = target["channel"], target["last_inbound_at"]
         out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],

@@ -24,6 +24,7 @@ from contactcenter.api import (
     sla,
     tickets,
     users,
+    webchat,
     webhooks,
 )
 from contactcenter.api.auth import authenticate, require_role
@@ -107,6 +108,21 @@ ROUTES: tuple[Route, ...] = (
       content_type="text/plain"),
     R("POST", "/webhooks/{channel}/{account_id}", webhooks.receive,
       "Platform webhook: verified, stored, then acknowledged", "webhooks", response=WebhookAck),
+    # web chat widget (public: a visitor token; CORS to the account's allowed origins)
+    R("GET", "/chat/widget.js", webchat.widget, "The embeddable chat widget", "webchat",
+      content_type="application/javascript"),
+    R("OPTIONS", "/chat/{account_id}/{tail}", webchat.preflight, "CORS preflight", "webchat"),
+    R("POST", "/chat/{account_id}/conversations", webchat.start,
+      "Start a chat: a visitor token (anonymous or a verified user)", "webchat",
+      body=webchat.StartIn, status=201),
+    R("POST", "/chat/{account_id}/messages", webchat.post_message,
+      "The visitor's message (Authorization: Bearer <visitor token>)", "webchat",
+      body=webchat.ChatMessageIn, status=201),
+    R("GET", "/chat/{account_id}/messages", webchat.history, "The conversation so far",
+      "webchat"),
+    R("GET", "/chat/{account_id}/events", webchat.events,
+      "Agents' replies live (Server-Sent Events; ?token=<visitor token>)", "webchat",
+      content_type="text/event-stream"),
     # configuration
     R("GET", f"{V1}/me", users.me, "The signed-in user", "users", AGENT, response=UserOut),
     R("POST", f"{V1}/brands", catalog.create_brand, "Create a brand", "brands", ADMIN,

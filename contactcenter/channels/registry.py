@@ -9,18 +9,29 @@ from contactcenter.channels.meta_messaging import Instagram, Messenger
 from contactcenter.channels.telegram import Telegram
 from contactcenter.channels.twilio_sms import TwilioSms
 from contactcenter.channels.viber import Viber
+from contactcenter.channels.webchat import Webchat
 from contactcenter.channels.whatsapp import WhatsApp
 from contactcenter.errors import ApiError, ErrorCode
 
 CHANNELS: dict[str, Channel] = {
     c.name: c
-    for c in (WhatsApp(), Telegram(), Messenger(), Instagram(), TwilioSms(), Line(), Viber(), Api())
+    for c in (
+        WhatsApp(),
+        Telegram(),
+        Messenger(),
+        Instagram(),
+        TwilioSms(),
+        Line(),
+        Viber(),
+        Api(),
+        Webchat(),
+    )
 }
 
 # Channel kind decides which capacity a ticket uses (routing): voice, chat, social or email.
 KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "chat",
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
-                        "viber": "chat", "api": "chat"}  # fmt: skip
+                        "viber": "chat", "api": "chat", "webchat": "chat"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -1,0 +1,163 @@
+/* contactcenter web chat widget: one script tag, no dependencies, no build step.
+ *
+ *   <script src="https://cc.example.com/chat/widget.js" data-account="<account id>"
+ *           data-title="Chat with us" data-user-id="…" data-user-hash="…" async></script>
+ *
+ * data-user-id / data-user-hash (optional): a signed-in user of your site, hash = hex
+ * HMAC-SHA256(the account's hmac_secret, user id), computed on your server. The visitor's token
+ * is kept in localStorage, so the conversation survives page loads. Replies arrive live over
+ * Server-Sent Events.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.dataset.account) {
+    console.error("contactcenter widget: data-account is missing on the script tag");
+    return;
+  }
+  var base = script.dataset.base || new URL(script.src).origin;
+  var account = script.dataset.account;
+  var api = base + "/chat/" + account;
+  var storageKey = "cc-chat:" + account + ":" + (script.dataset.userId || "anonymous");
+  var title = script.dataset.title || "Chat with us";
+  var token = null;
+  var seen = {};
+
+  var style = document.createElement("style");
+  style.textContent =
+    ".cc-chat{position:fixed;right:1rem;bottom:1rem;font:15px/1.4 system-ui,sans-serif;z-index:2147483000}" +
+    ".cc-chat button{font:inherit;cursor:pointer}" +
+    ".cc-chat__open{background:#1d4ed8;color:#fff;border:0;border-radius:999px;padding:.7rem 1.1rem}" +
+    ".cc-chat__panel{width:min(22rem,calc(100vw - 2rem));height:28rem;max-height:calc(100vh - 6rem);" +
+    "background:#fff;color:#111;border:1px solid #cbd5e1;border-radius:.75rem;display:flex;" +
+    "flex-direction:column;box-shadow:0 8px 24px rgba(0,0,0,.15)}" +
+    ".cc-chat__panel[hidden]{display:none}" +
+    ".cc-chat__head{display:flex;justify-content:space-between;align-items:center;padding:.6rem .8rem;" +
+    "border-bottom:1px solid #e2e8f0;font-weight:600}" +
+    ".cc-chat__log{flex:1;overflow-y:auto;padding:.6rem .8rem;list-style:none;margin:0}" +
+    ".cc-chat__msg{margin:.3rem 0;padding:.4rem .6rem;border-radius:.6rem;max-width:85%;white-space:pre-wrap}" +
+    ".cc-chat__msg--you{background:#dbeafe;margin-left:auto}" +
+    ".cc-chat__msg--agent{background:#f1f5f9}" +
+    ".cc-chat__form{display:flex;gap:.4rem;padding:.6rem;border-top:1px solid #e2e8f0}" +
+    ".cc-chat__form input{flex:1;font:inherit;padding:.4rem;border:1px solid #94a3b8;border-radius:.4rem}" +
+    ".cc-chat__form button{background:#1d4ed8;color:#fff;border:0;border-radius:.4rem;padding:.4rem .8rem}" +
+    ".cc-chat :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}" +
+    ".cc-chat__status{font-size:.8rem;color:#475569;padding:0 .8rem}";
+  document.head.appendChild(style);
+
+  var root = document.createElement("div");
+  root.className = "cc-chat";
+  root.innerHTML =
+    '<button type="button" class="cc-chat__open" aria-expanded="false" aria-controls="cc-chat-panel"></button>' +
+    '<section class="cc-chat__panel" id="cc-chat-panel" role="dialog" aria-label="" hidden>' +
+    '<div class="cc-chat__head"><span class="cc-chat__title"></span>' +
+    '<button type="button" class="cc-chat__close" aria-label="Close chat">×</button></div>' +
+    '<ol class="cc-chat__log" aria-live="polite"></ol>' +
+    '<p class="cc-chat__status" role="status"></p>' +
+    '<form class="cc-chat__form"><label class="cc-chat__label" for="cc-chat-input" hidden>Your message</label>' +
+    '<input id="cc-chat-input" name="text" autocomplete="off" maxlength="4096" placeholder="Type a message…" required>' +
+    '<button type="submit">Send</button></form></section>';
+  document.body.appendChild(root);
+  var openButton = root.querySelector(".cc-chat__open");
+  var panel = root.querySelector(".cc-chat__panel");
+  var log = root.querySelector(".cc-chat__log");
+  var status = root.querySelector(".cc-chat__status");
+  var form = root.querySelector(".cc-chat__form");
+  var input = root.querySelector("#cc-chat-input");
+  openButton.textContent = title;
+  panel.setAttribute("aria-label", title);
+  root.querySelector(".cc-chat__title").textContent = title;
+
+  function show(message) {
+    if (message.id && seen[message.id]) return;
+    if (message.id) seen[message.id] = true;
+    var item = document.createElement("li");
+    item.className = "cc-chat__msg cc-chat__msg--" + (message.from === "agent" ? "agent" : "you");
+    item.textContent = message.text || "";
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function call(method, path, body) {
+    var headers = {"Content-Type": "application/json"};
+    if (token) headers.Authorization = "Bearer " + token;
+    return fetch(api + path, {method: method, headers: headers, body: body ? JSON.stringify(body) : undefined})
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+          return data;
+        });
+      });
+  }
+
+  function start() {
+    token = localStorage.getItem(storageKey);
+    if (token) return Promise.resolve(token);
+    var body = {name: script.dataset.name || "", language: navigator.language};
+    if (script.dataset.userId) {
+      body.user_id = script.dataset.userId;
+      body.user_hash = script.dataset.userHash;
+    }
+    return call("POST", "/conversations", body).then(function (data) {
+      token = data.token;
+      localStorage.setItem(storageKey, token);
+      return token;
+    });
+  }
+
+  var started = null;
+  function ready() {
+    if (!started) {
+      started = start().then(function () {
+        return call("GET", "/messages").catch(function (error) {
+          if (/Unknown visitor token/.test(error.message)) {  // expired: start over
+            localStorage.removeItem(storageKey);
+            token = null;
+            return start().then(function () { return {items: []}; });
+          }
+          throw error;
+        });
+      }).then(function (history) {
+        history.items.forEach(show);
+        var events = new EventSource(api + "/events?token=" + encodeURIComponent(token));
+        events.addEventListener("message", function (event) { show(JSON.parse(event.data)); });
+        return token;
+      }).catch(function (error) {
+        started = null;
+        status.textContent = "Chat unavailable: " + error.message;
+        throw error;
+      });
+    }
+    return started;
+  }
+
+  function toggle(open) {
+    panel.hidden = !open;
+    openButton.setAttribute("aria-expanded", String(open));
+    if (open) {
+      ready();
+      input.focus();
+    } else {
+      openButton.focus();
+    }
+  }
+
+  openButton.addEventListener("click", function () { toggle(panel.hidden); });
+  root.querySelector(".cc-chat__close").addEventListener("click", function () { toggle(false); });
+  root.addEventListener("keydown", function (event) { if (event.key === "Escape") toggle(false); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    var id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    input.value = "";
+    status.textContent = "";
+    ready().then(function () {
+      show({id: "you:" + id, from: "you", text: text});
+      return call("POST", "/messages", {text: text, id: id});
+    }).catch(function (error) {
+      status.textContent = "Not sent: " + error.message;
+      input.value = text;
+    });
+  });
+})();

@@ -1,0 +1,110 @@
+"""Web chat over HTTP: visitor tokens, identity verification, CORS, messages, live replies."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from tests.world import World
+from workers.outbound import deliver
+
+Client = TestClient[Any, Any]
+SITE = "https://shop.example.com"
+
+
+async def webchat_account(client: Client, world: World, **extra: str) -> str:
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "webchat", "name": "Site chat",
+        "queue_id": str(world.queue.id),
+        "credentials": {"allowed_origins": f"{SITE}, https://www.shop.example.com"} | extra,
+    })  # fmt: skip
+    assert resp.status == 201, await resp.text()
+    account: str = (await resp.json())["id"]
+    return account
+
+
+async def test_visitor_writes_agent_replies_live(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any]
+) -> None:
+    account = await webchat_account(client, world)
+    base = f"/chat/{account}"
+    start = await client.post(f"{base}/conversations", json={"name": "Ines", "language": "de-DE"},
+                              headers={"Origin": SITE})  # fmt: skip
+    assert start.status == 201 and start.headers["Access-Control-Allow-Origin"] == SITE
+    token = (await start.json())["token"]
+    auth = {"Authorization": f"Bearer {token}", "Origin": SITE}
+    sent = await client.post(f"{base}/messages", json={"text": "Hallo?", "id": "w1"}, headers=auth)
+    assert sent.status == 201
+    again = await client.post(f"{base}/messages", json={"text": "Hallo?", "id": "w1"}, headers=auth)
+    assert (await again.json())["duplicates"] == 1  # a resend by the widget is stored once
+    ticket = await pool.fetchrow("SELECT t.id, c.name, c.language FROM tickets t "
+                                 "JOIN contacts c ON c.id = t.contact_id")  # fmt: skip
+    assert (ticket["name"], ticket["language"]) == ("Ines", "de")
+
+    events = await client.get(f"{base}/events", params={"token": token})
+    assert events.status == 200 and events.content_type == "text/event-stream"
+    assert await events.content.readline() == b": connected\n"
+    reply = await (await client.post(f"/api/v1/tickets/{ticket['id']}/messages",
+                                     json={"text": "Guten Tag!"}, headers=world.auth("agent"))).json()  # fmt: skip
+    assert await deliver(ctx, reply["id"]) == "sent"
+    lines = []
+    async with asyncio.timeout(5):
+        while not lines or not lines[-1].startswith(b"data:"):
+            line = (await events.content.readline()).strip()
+            if line:
+                lines.append(line)
+    assert lines[-2:] == [b"event: message", lines[-1]]
+    assert b'"text":"Guten Tag!"' in lines[-1] and b'"from":"agent"' in lines[-1]
+    events.close()
+    history = await (await client.get(f"{base}/messages", headers=auth)).json()
+    assert [(m["from"], m["text"]) for m in history["items"]] == [("you", "Hallo?"),
+                                                                  ("agent", "Guten Tag!")]  # fmt: skip
+
+
+async def test_other_origins_and_bad_tokens_are_refused(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    account = await webchat_account(client, world)
+    evil = await client.post(f"/chat/{account}/conversations", json={},
+                             headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert evil.status == 403 and "allowed_origins" in (await evil.json())["error"]["message"]
+    assert evil.headers["Access-Control-Allow-Origin"] == "https://evil.example"  # readable error
+    preflight = await client.options(f"/chat/{account}/messages", headers={
+        "Origin": SITE, "Access-Control-Request-Method": "POST"})  # fmt: skip
+    assert preflight.status == 204 and preflight.headers["Access-Control-Allow-Origin"] == SITE
+    no_token = await client.post(f"/chat/{account}/messages", json={"text": "hi"})
+    assert no_token.status == 401
+    forged = await client.post(f"/chat/{account}/messages", json={"text": "hi"},
+                               headers={"Authorization": "Bearer forged"})  # fmt: skip
+    assert forged.status == 401
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 0
+    webhook = await client.post(f"/webhooks/webchat/{account}", data=b"{}")
+    assert webhook.status == 405
+
+
+async def test_signed_in_users_are_verified(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """With hmac_secret, a user id needs its hash; the same user on two devices is one visitor."""
+    account = await webchat_account(client, world, hmac_secret="site-secret")
+    good = hmac.new(b"site-secret", b"user-42", hashlib.sha256).hexdigest()
+    base = f"/chat/{account}/conversations"
+    bad = await client.post(base, json={"user_id": "user-42", "user_hash": "0" * 64})
+    assert bad.status == 401
+    first = await (await client.post(base, json={"user_id": "user-42", "user_hash": good})).json()
+    second = await (await client.post(base, json={"user_id": "user-42", "user_hash": good})).json()
+    assert first["visitor_id"] == second["visitor_id"] == "user:user-42"
+    assert first["token"] != second["token"]
+    anonymous = await (await client.post(base, json={})).json()
+    assert anonymous["visitor_id"].startswith("visitor:")
+
+
+async def test_the_widget_script_is_served(client: Client) -> None:
+    resp = await client.get("/chat/widget.js")
+    assert resp.status == 200 and resp.content_type == "application/javascript"
+    assert "EventSource" in await resp.text()

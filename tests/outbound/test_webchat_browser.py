@@ -1,0 +1,87 @@
+"""The web chat widget in a real headless Chromium, embedded on another origin (the shop's):
+the visitor writes, a ticket opens, the agent's reply appears live in the widget."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import async_playwright
+
+from tests.world import World
+from workers.outbound import deliver
+
+Client = TestClient[Any, Any]
+# CC_SCREENSHOT_DIR=docs/screenshots refreshes the README's picture.
+SCREENSHOT_DIR = os.environ.get("CC_SCREENSHOT_DIR")
+
+
+def chromium() -> str | None:
+    """Debian's chromium (.ci/run installs it), else Playwright's own (`./cc test` fetches it
+    when there is no chromium on PATH)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+async def test_widget_on_the_shop_page_talks_to_an_agent(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any]
+) -> None:
+    cc = str(client.make_url("")).rstrip("/")
+    page_html: dict[str, str] = {}
+
+    async def shop_page(request: web.Request) -> web.Response:
+        return web.Response(text=page_html["html"], content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", shop_page)
+    async with TestServer(app) as shop:
+        origin = str(shop.make_url("")).rstrip("/")
+        resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+            "brand_id": str(world.brand.id), "channel": "webchat", "name": "Shop chat",
+            "queue_id": str(world.queue.id), "credentials": {"allowed_origins": origin},
+        })  # fmt: skip
+        account = (await resp.json())["id"]
+        page_html["html"] = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme shop</title>'
+            "</head><body><h1>Acme Coffee</h1><p>Fresh beans, shipped daily.</p>"
+            f'<script src="{cc}/chat/widget.js" data-account="{account}" '
+            'data-title="Chat with us" data-name="Ines"></script></body></html>'
+        )
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+            try:
+                page = await browser.new_page(viewport={"width": 900, "height": 640})
+                errors: list[str] = []
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                await page.goto(origin + "/")
+                await page.get_by_role("button", name="Chat with us").click()
+                box = page.get_by_placeholder("Type a message…")
+                await box.fill("Is my parcel on its way?")
+                await page.get_by_role("button", name="Send").click()
+                async with asyncio.timeout(10):
+                    while not await pool.fetchval("SELECT count(*) FROM messages"):
+                        await asyncio.sleep(0.05)
+                ticket = await pool.fetchrow(
+                    "SELECT t.id, t.channel, c.name FROM tickets t JOIN contacts c ON c.id = t.contact_id"
+                )
+                assert (ticket["channel"], ticket["name"]) == ("webchat", "Ines")
+                reply = await (await client.post(
+                    f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Yes, it arrives tomorrow."},
+                    headers=world.auth("agent"))).json()  # fmt: skip
+                assert await deliver(ctx, reply["id"]) == "sent"
+                await page.get_by_text("Yes, it arrives tomorrow.").wait_for(timeout=5000)
+                bubbles = await page.locator(".cc-chat__msg").all_inner_texts()
+                assert bubbles == ["Is my parcel on its way?", "Yes, it arrives tomorrow."]
+                if SCREENSHOT_DIR:
+                    await page.screenshot(path=str(Path(SCREENSHOT_DIR) / "webchat.png"))
+                await page.reload()  # the conversation survives a page load
+                await page.get_by_role("button", name="Chat with us").click()
+                await page.get_by_text("Yes, it arrives tomorrow.").wait_for(timeout=5000)
+                assert errors == []
+            finally:
+                await browser.close()

@@ -59,10 +59,25 @@ async def _committer(app: web.Application) -> AsyncIterator[None]:
     await announcer.close()
 
 
+async def _smtp(app: web.Application) -> AsyncIterator[None]:
+    """The built-in SMTP receiver, when CC_SMTP_PORT is set (contactcenter/email_server.py)."""
+    settings = app[keys.SETTINGS]
+    if settings.smtp_port is None:
+        yield
+        return
+    from contactcenter import email_server
+
+    server = await email_server.start(settings.smtp_host, settings.smtp_port, app[keys.POOL],
+                                      app[keys.ACCOUNTS], app[keys.COMMITTER])  # fmt: skip
+    yield
+    server.close()
+    await server.wait_closed()
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[middleware], client_max_size=settings.max_body_bytes)
     app[keys.SETTINGS] = settings
     # Cleanup runs in reverse: the committer drains before Redis and the pool close.
-    app.cleanup_ctx.extend([_postgres, _redis, _committer])
+    app.cleanup_ctx.extend([_postgres, _redis, _committer, _smtp])
     setup_routes(app)
     return app

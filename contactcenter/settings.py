@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     send_backoff_s: float = Field(
         default=2.0, gt=0, description="first retry delay; doubles per attempt (with jitter)"
     )
+    smtp_port: int | None = Field(
+        default=None, description="the built-in SMTP receiver's port (unset: no SMTP receiver)"
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="address the SMTP receiver binds to")
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )

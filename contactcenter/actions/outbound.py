@@ -19,7 +19,7 @@ import asyncpg
 from arq import ArqRedis
 
 from contactcenter import live
-from contactcenter.outbound import senders
+from contactcenter.outbound import senders, smtp
 from contactcenter.store.queries import q
 
 MAX_ATTEMPTS = 6
@@ -35,6 +35,7 @@ _RETRY = q("outbound.retry")
 _FAILED = q("outbound.failed")
 _DUE = q("outbound.due")
 _ABANDONED = q("outbound.abandoned")
+_REPLY_THREAD = q("email.reply_thread")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,13 @@ async def do_deliver(
         target["channel"], target["last_inbound_at"], now)  # fmt: skip
     if refused:
         result = senders.Result("failed", error=refused)
+    elif target["channel"] == "email":
+        async with pool.acquire() as conn:
+            thread = await conn.fetchrow(_REPLY_THREAD, row["ticket_id"])
+        msg = smtp.build(target["credentials"], target["platform_conversation_id"],
+                         row["text"] or "", tuple(thread) if thread else None,
+                         idempotency_key(message_id))  # fmt: skip
+        result = await smtp.send(target["credentials"], msg, timeout_s)
     elif target["channel"] == "webchat":
         if redis is None:
             result = senders.Result("retry", error="no Redis to reach the widget")

@@ -51,7 +51,10 @@ async def receive(request: web.Request) -> web.Response:
     body = await request.read()
     public = request.app[keys.SETTINGS].public_url.rstrip("/") + request.path_qs
     channel.verify(account, request.headers, body, public)
-    batch = channel.parse(account, body)
+    if getattr(channel, "content_types", False):  # e-mail forms: urlencoded or multipart
+        batch = channel.parse_typed(account, body, request.headers.get("Content-Type", ""))  # type: ignore[attr-defined]
+    else:
+        batch = channel.parse(account, body)
     outcome = await request.app[keys.COMMITTER].submit(IngestUnit(account, batch))
     if batch.ignored:
         log.info("webhook.ignored_events", kinds=sorted(set(batch.ignored)))

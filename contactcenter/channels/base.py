@@ -43,6 +43,7 @@ class InboundMessage:
     reply_to: str | None = None
     sender_username: str | None = None
     language: str | None = None
+    thread: tuple[str, str] | None = None  # e-mail: (subject, References) for the reply
 
 
 @dataclass(frozen=True, slots=True)

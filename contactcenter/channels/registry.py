@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contactcenter.channels.api import Api
 from contactcenter.channels.base import Channel
+from contactcenter.channels.email import Email
 from contactcenter.channels.line import Line
 from contactcenter.channels.meta_messaging import Instagram, Messenger
 from contactcenter.channels.telegram import Telegram
@@ -25,13 +26,15 @@ CHANNELS: dict[str, Channel] = {
         Viber(),
         Api(),
         Webchat(),
+        Email(),
     )
 }
 
 # Channel kind decides which capacity a ticket uses (routing): voice, chat, social or email.
 KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "chat",
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
-                        "viber": "chat", "api": "chat", "webchat": "chat"}  # fmt: skip
+                        "viber": "chat", "api": "chat", "webchat": "chat",
+                        "email": "email"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -66,3 +67,10 @@ async def apply_receipts(
     """Record receipts, move outbound messages forward; return (id, ticket, brand, status)."""
     result = await conn.fetch(_RECEIPTS, *zip(*rows, strict=True))
     return [(r["id"], r["ticket_id"], r["brand_id"], r["delivery_status"]) for r in result]
+
+
+_SAVE_THREAD = q("email.save_thread")
+
+
+async def save_threads(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    await conn.executemany(_SAVE_THREAD, rows)

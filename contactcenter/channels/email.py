@@ -1,0 +1,109 @@
+"""E-mail (CHANNELS.md §11): the built-in SMTP receiver (contactcenter/email_server.py) and
+Mailgun's inbound route, both parsed by email_mime.py.
+
+Mailgun: POST to /webhooks/email/{account_id}, form fields (urlencoded, or multipart when there
+are attachments); signature = hex HMAC-SHA256(mailgun_signing_key, timestamp + token), and a
+timestamp more than 15 minutes old is refused (replays). With a route ending in `mime` the raw
+message comes as `body-mime`; otherwise it is rebuilt from `message-headers` and `body-plain`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from urllib.parse import parse_qsl
+
+from contactcenter.channels.base import InboundBatch, bad_signature, constant_time_equal
+from contactcenter.channels.email_mime import Parsed, parse
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import ChannelAccount
+
+MAX_AGE_S = 15 * 60
+SKIP_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
+
+
+def form_fields(body: bytes, content_type: str) -> dict[str, str]:
+    """urlencoded or multipart/form-data → {name: text value} (files are not fields)."""
+    if content_type.startswith("multipart/form-data"):
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        message = BytesParser(policy=policy.default).parsebytes(head + body)
+        fields: dict[str, str] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str) and part.get_filename() is None:
+                payload = part.get_payload(decode=True)
+                fields[name] = (
+                    payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+                )
+        return fields
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError as exc:
+        raise ApiError(ErrorCode.BAD_REQUEST, "The Mailgun form is not UTF-8.") from exc
+
+
+def mailgun_message(fields: Mapping[str, str]) -> Parsed:
+    if fields.get("body-mime"):
+        return parse(fields["body-mime"].encode())
+    msg = EmailMessage()
+    try:
+        headers = json.loads(fields.get("message-headers") or "[]")
+    except ValueError:
+        headers = []
+    for pair in headers:
+        if isinstance(pair, list) and len(pair) == 2 and str(pair[0]).lower() not in SKIP_HEADERS:
+            msg[str(pair[0])] = str(pair[1])
+    for name in ("From", "Subject", "Message-Id", "In-Reply-To", "References", "Date"):
+        key = name.lower() if name in ("From", "Subject") else name
+        if name not in msg and fields.get(key):
+            msg[name] = fields[key]
+    msg.set_content(fields.get("stripped-text") or fields.get("body-plain") or "")
+    return parse(msg.as_bytes())
+
+
+class Email:
+    name = "email"
+    # address: the support address; smtp_host/port/username/password/tls: how replies go out;
+    # mailgun_signing_key: only when Mailgun forwards to the webhook URL
+    required_credentials: tuple[str, ...] = ("address",)
+    content_types = True  # parse_typed gets the Content-Type (multipart forms)
+
+    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Mailgun POSTs here; there is no GET.")
+
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
+        key = str(account.credentials.get("mailgun_signing_key", ""))
+        if not key:
+            raise bad_signature("This e-mail account takes no webhooks: set "
+                                "credentials.mailgun_signing_key to accept Mailgun's.")  # fmt: skip
+        fields = form_fields(body, headers.get("Content-Type", ""))
+        stamp, token = fields.get("timestamp", ""), fields.get("token", "")
+        expected = hmac.new(key.encode(), (stamp + token).encode(), hashlib.sha256).hexdigest()
+        if not constant_time_equal(fields.get("signature", ""), expected):
+            raise bad_signature("The Mailgun signature does not match; check mailgun_signing_key.")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE_S:
+            raise bad_signature("The Mailgun timestamp is older than 15 minutes (a replay?).")
+
+    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
+        return self.parse_typed(account, body, "application/x-www-form-urlencoded")
+
+    def parse_typed(self, account: ChannelAccount, body: bytes, content_type: str) -> InboundBatch:
+        parsed = mailgun_message(form_fields(body, content_type))
+        return batch_of(parsed)
+
+
+def batch_of(parsed: Parsed) -> InboundBatch:
+    batch = InboundBatch()
+    if parsed.message is None:
+        batch.ignored.append(f"email:{parsed.skipped}")
+    else:
+        batch.messages.append(parsed.message)
+    return batch

@@ -1,0 +1,17 @@
+-- name: account_by_address
+SELECT id FROM channel_accounts
+WHERE channel = 'email' AND disabled_at IS NULL AND lower(credentials->>'address') = lower($1);
+
+-- name: save_thread
+INSERT INTO email_threads (channel_account_id, message_id, subject, refs)
+VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING;
+
+-- name: reply_thread
+-- What a reply on this ticket answers: the customer's latest e-mail and its thread.
+SELECT m.platform_message_id AS message_id, coalesce(e.subject, '') AS subject,
+       coalesce(e.refs, '') AS refs
+FROM messages m
+LEFT JOIN email_threads e ON e.channel_account_id = m.channel_account_id
+                         AND e.message_id = m.platform_message_id
+WHERE m.ticket_id = $1 AND m.direction = 'inbound'
+ORDER BY m.sent_at DESC, m.id DESC LIMIT 1;

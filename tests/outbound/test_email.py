@@ -1,0 +1,125 @@
+"""E-mail end to end over real local sockets: our SMTP receiver takes a customer's mail, the
+agent's reply leaves through SMTP threaded into the customer's conversation; Mailgun in."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from email import message_from_bytes
+from typing import Any
+from urllib.parse import urlencode
+
+import aiosmtplib
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from contactcenter.app import create_app
+from contactcenter.embedded import free_port
+from contactcenter.settings import Settings
+from tests.helpers import fixture
+from tests.world import World
+from workers.outbound import deliver
+
+Client = TestClient[Any, Any]
+
+
+class Relay:
+    """The outgoing relay: a local SMTP server that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.mails.append((str(envelope.mail_from), list(envelope.rcpt_tos),
+                           bytes(envelope.original_content or b"")))  # fmt: skip
+        return "250 OK"
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[tuple[Relay, int]]:
+    keeper, port = Relay(), free_port()
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(keeper), "127.0.0.1", port)
+    yield keeper, port
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def smtp_client(settings: Settings, world: World) -> AsyncIterator[tuple[Client, int]]:
+    port = free_port()
+    app = create_app(settings.model_copy(update={"smtp_port": port}))
+    async with TestClient(TestServer(app)) as client:
+        yield client, port
+
+
+async def test_mail_in_by_smtp_reply_out_threaded(
+    smtp_client: tuple[Client, int], world: World, pool: asyncpg.Pool, ctx: dict[str, Any],
+    relay: tuple[Relay, int],
+) -> None:  # fmt: skip
+    client, smtp_port = smtp_client
+    keeper, relay_port = relay
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "email", "name": "Support mail",
+        "queue_id": str(world.queue.id),
+        "credentials": {"address": "support@acme.test", "from_name": "Acme Support",
+                        "smtp_host": "127.0.0.1", "smtp_port": str(relay_port), "smtp_tls": "none"},
+    })  # fmt: skip
+    assert resp.status == 201, await resp.text()
+
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp_port)
+    await smtp.connect()
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):  # not one of our addresses: 550
+        await smtp.sendmail("ines.berger@example.org", ["nobody@acme.test"], b"Subject: x\r\n\r\nx")
+    await smtp.sendmail(
+        "ines.berger@example.org", ["support@acme.test"], fixture("email/reply.eml")
+    )
+    await smtp.sendmail(
+        "ines.berger@example.org", ["support@acme.test"], fixture("email/autoreply.eml")
+    )
+    await smtp.quit()
+    [message] = await pool.fetch("SELECT ticket_id, text, platform_message_id FROM messages")
+    assert message["platform_message_id"] == "CAF=abc123@mail.example.org"
+    assert message["text"].endswith("Could you check again?\n\nInes")  # the quote is gone
+
+    reply = await (await client.post(f"/api/v1/tickets/{message['ticket_id']}/messages",
+                                     json={"text": "We resent it today."},
+                                     headers=world.auth("agent"))).json()  # fmt: skip
+    assert await deliver(ctx, reply["id"]) == "sent"
+    [(sender, recipients, raw)] = keeper.mails
+    assert (sender, recipients) == ("support@acme.test", ["ines.berger@example.org"])
+    mail = message_from_bytes(raw)
+    assert mail["Subject"] == "Re: Your order 17"
+    assert mail["In-Reply-To"] == "<CAF=abc123@mail.example.org>"
+    references = " ".join(mail["References"].split())  # long headers are folded
+    assert references == (
+        "<order-17@acme.test> <cc-reply-1@acme.test> <CAF=abc123@mail.example.org>"
+    )
+    assert mail["From"] == "Acme Support <support@acme.test>"
+    assert mail.get_payload(decode=True).decode().strip() == "We resent it today."
+    pid = await pool.fetchval("SELECT platform_message_id FROM messages WHERE id = $1", reply["id"])
+    assert f"<{pid}>" == mail["Message-ID"]
+
+
+async def test_mailgun_route_in(client: Client, world: World, pool: asyncpg.Pool) -> None:
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "email", "name": "Mailgun",
+        "queue_id": str(world.queue.id),
+        "credentials": {"address": "help@acme.test", "mailgun_signing_key": "mg-key"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+    ts, token = str(int(time.time())), "a" * 50
+    sig = hmac.new(b"mg-key", (ts + token).encode(), hashlib.sha256).hexdigest()
+    fields = {"timestamp": ts, "token": token, "signature": sig,
+              "body-mime": fixture("email/reply.eml").decode()}  # fmt: skip
+    ok = await client.post(f"/webhooks/email/{account}", data=urlencode(fields),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert ok.status == 200 and (await ok.json())["stored"] == 1
+    forged = await client.post(f"/webhooks/email/{account}", data=urlencode(fields | {"signature": "0" * 64}),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert forged.status == 401
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 1

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
         default="https://api.twilio.com", description="Twilio REST API base URL"
     )
     line_api_url: str = Field(default="https://api.line.me", description="LINE API base URL")
+    x_api_url: str = Field(default="https://api.x.com", description="X API base URL")
     viber_api_url: str = Field(
         default="https://chatapi.viber.com", description="Viber REST API base URL"
     )

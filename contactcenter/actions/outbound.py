@@ -36,6 +36,7 @@ _FAILED = q("outbound.failed")
 _DUE = q("outbound.due")
 _ABANDONED = q("outbound.abandoned")
 _REPLY_THREAD = q("email.reply_thread")
+_X_TARGET = q("outbound.x_reply_target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +113,17 @@ async def do_deliver(
             result = senders.Result("sent", platform_id=f"webchat:{message_id}")
     else:
         channel, last_inbound = target["channel"], target["last_inbound_at"]
+        reply_to, mention = row["reply_to_platform_id"], None
+        if channel == "x":  # a public reply answers their latest post, starting with @name
+            async with pool.acquire() as conn:
+                latest = await conn.fetchrow(_X_TARGET, row["ticket_id"])
+            if latest is not None:
+                reply_to, mention = reply_to or latest["platform_message_id"], latest["username"]
         out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],
-                               row["text"], row["template"], row["reply_to_platform_id"],
+                               row["text"], row["template"], reply_to,
                                message_tag(channel, last_inbound, now),
                                _callback(ends, channel, row["channel_account_id"]),
-                               idempotency_key(message_id))  # fmt: skip
+                               idempotency_key(message_id), mention)  # fmt: skip
         result = await senders.send(http, ends, out, timeout_s)
     async with pool.acquire() as conn:
         if result.outcome == "sent":

@@ -43,7 +43,8 @@ async def handshake(request: web.Request) -> web.Response:
     channel, account = await _account(request)
     body = channel.handshake(account, request.query)
     log.info("webhook.handshake_ok")
-    return web.Response(text=body, content_type="text/plain")
+    content_type = getattr(channel, "handshake_content_type", "text/plain")  # X wants JSON
+    return web.Response(text=body, content_type=content_type)
 
 
 async def receive(request: web.Request) -> web.Response:

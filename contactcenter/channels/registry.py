@@ -12,6 +12,7 @@ from contactcenter.channels.twilio_sms import TwilioSms
 from contactcenter.channels.viber import Viber
 from contactcenter.channels.webchat import Webchat
 from contactcenter.channels.whatsapp import WhatsApp
+from contactcenter.channels.x import X
 from contactcenter.errors import ApiError, ErrorCode
 
 CHANNELS: dict[str, Channel] = {
@@ -27,6 +28,7 @@ CHANNELS: dict[str, Channel] = {
         Api(),
         Webchat(),
         Email(),
+        X(),
     )
 }
 
@@ -34,7 +36,7 @@ CHANNELS: dict[str, Channel] = {
 KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "chat",
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
                         "viber": "chat", "api": "chat", "webchat": "chat",
-                        "email": "email"}  # fmt: skip
+                        "email": "email", "x": "social"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

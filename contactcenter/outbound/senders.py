@@ -27,6 +27,7 @@ class Outgoing:
     tag: str | None = None  # Messenger/Instagram outside 24 h: HUMAN_AGENT
     status_callback: str | None = None  # Twilio: where delivery statuses of this send go
     idempotency_key: str | None = None  # LINE: X-Line-Retry-Key, the same on every attempt
+    mention: str | None = None  # X: the @name a public reply starts with
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Endpoints:
     telegram: str  # Bot API base, e.g. https://api.telegram.org
     twilio: str = "https://api.twilio.com"
     line: str = "https://api.line.me"
+    x: str = "https://api.x.com"
     viber: str = "https://chatapi.viber.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
@@ -125,6 +127,19 @@ def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], by
     return out.credentials["callback_url"], headers, body
 
 
+def x_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A DM to the person, or a public reply to their latest post (CHANNELS.md §5e)."""
+    headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
+    if out.to.startswith("mention:"):
+        text = f"@{out.mention} {out.text or ''}" if out.mention else out.text or ""
+        body: dict[str, Any] = {"text": text}
+        if out.reply_to:
+            body["reply"] = {"in_reply_to_tweet_id": out.reply_to}
+        return f"{base.rstrip('/')}/2/tweets", headers, body
+    return f"{base.rstrip('/')}/2/dm_conversations/with/{out.to}/messages", headers, {
+        "text": out.text or ""}  # fmt: skip
+
+
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
@@ -139,6 +154,9 @@ def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
     header = resp.headers.get("Retry-After")
     if header and header.replace(".", "", 1).isdigit():
         return float(header)
+    reset = resp.headers.get("x-rate-limit-reset")  # X: when the window resets (epoch s)
+    if resp.status == 429 and reset and reset.isdigit():
+        return max(float(reset) - time.time(), 1.0)
     params = data.get("parameters") if isinstance(data, dict) else None
     if isinstance(params, dict) and isinstance(params.get("retry_after"), int | float):
         return float(params["retry_after"])  # Telegram puts it in the body
@@ -212,6 +230,22 @@ def _viber_result(status: int, data: Any) -> Result:
     return Result("failed", error=text)
 
 
+def _x_result(status: int, data: Any) -> Result:
+    body = data if isinstance(data, dict) else {}
+    if status < 300:
+        found = body.get("data") or {}
+        pid = found.get("id") or found.get("dm_event_id")
+        if pid:
+            return Result("sent", platform_id=str(pid))
+        return Result("failed", error="X accepted the message but returned no id.")
+    errors = body.get("errors") or []
+    detail = body.get("detail") or (errors[0].get("message") if errors else None) or "no detail"
+    text = f"X error {status}: {detail}"
+    if status == 403:
+        text += " (the person may not accept DMs from this account)"
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
+
+
 def _api_result(status: int, data: Any, message_id: str) -> Result:
     if status < 300:
         given = data.get("id") if isinstance(data, dict) else None
@@ -251,6 +285,8 @@ async def send(
     elif out.channel == "api":
         url, headers, raw = api_request(out, out.idempotency_key or "")
         body = {}
+    elif out.channel == "x":
+        url, headers, body = x_request(out, ends.x)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
@@ -279,6 +315,8 @@ async def send(
         result = _viber_result(status, data)
     elif out.channel == "api":
         result = _api_result(status, data, out.idempotency_key or "")
+    elif out.channel == "x":
+        result = _x_result(status, data)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

@@ -46,3 +46,12 @@ UPDATE messages SET delivery_status = 'failed', sending_since = NULL,
 WHERE direction = 'outbound' AND delivery_status = 'sending'
   AND sending_since < now() - make_interval(secs => $1)
 RETURNING id, ticket_id, brand_id;
+
+-- name: x_reply_target
+-- What an X reply answers: the customer's latest post or DM, and their @name.
+SELECT m.platform_message_id, ci.username
+FROM messages m
+JOIN tickets t ON t.id = m.ticket_id
+LEFT JOIN contact_identities ci ON ci.contact_id = t.contact_id AND ci.channel = 'x'
+WHERE m.ticket_id = $1 AND m.direction = 'inbound'
+ORDER BY m.sent_at DESC, m.id DESC LIMIT 1;

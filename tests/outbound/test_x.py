@@ -1,0 +1,76 @@
+"""X end to end: CRC over HTTP, a signed DM and a mention in, a DM and a public reply out."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Any
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from tests.helpers import fixture
+from tests.outbound.conftest import Fake
+from tests.world import World
+from workers.outbound import deliver
+
+Client = TestClient[Any, Any]
+SECRET = "x-consumer-secret"
+
+
+async def _post(client: Client, account: str, body: bytes) -> Any:
+    sig = (
+        "sha256="
+        + base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    )
+    resp = await client.post(f"/webhooks/x/{account}", data=body,
+                             headers={"x-twitter-webhooks-signature": sig})  # fmt: skip
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def test_x_dm_and_mention_in_and_out(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "x", "name": "@acme",
+        "queue_id": str(world.queue.id),
+        "credentials": {"consumer_secret": SECRET, "user_id": "2244994945", "access_token": "XTOKEN"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+    crc = await client.get(f"/webhooks/x/{account}", params={"crc_token": "abc"})
+    assert crc.status == 200 and crc.content_type == "application/json"
+    assert (await crc.json())["response_token"].startswith("sha256=")
+
+    assert (await _post(client, account, fixture("x/dm.json")))["stored"] == 1
+    tid = await pool.fetchval("SELECT id FROM tickets")
+    kind = await pool.fetchval("SELECT kind FROM tickets WHERE id = $1", tid)
+    assert kind == "social"  # X counts against the agents' social capacity
+    dm = await (await client.post(f"/api/v1/tickets/{tid}/messages", json={"text": "Checking!"},
+                                  headers=world.auth("agent"))).json()  # fmt: skip
+    fake.script.append((201, {"data": {"dm_conversation_id": "c", "dm_event_id": "1799"}}, {}, 0))
+    assert await deliver(ctx, dm["id"]) == "sent"
+    assert fake.requests[0]["path"] == "/2/dm_conversations/with/3805104374/messages"
+    assert (fake.requests[0]["body"], fake.requests[0]["auth"]) == (
+        {"text": "Checking!"},
+        "Bearer XTOKEN",
+    )
+
+    await pool.execute(
+        "UPDATE tickets SET status = 'solved', solved_at = now() - interval '5 days'"
+    )
+    assert (await _post(client, account, fixture("x/mention.json")))["stored"] == 1
+    mention_ticket = await pool.fetchval("SELECT max(id) FROM tickets")
+    conversation = await pool.fetchval(
+        "SELECT platform_conversation_id FROM tickets WHERE id = $1", mention_ticket
+    )
+    assert conversation == "mention:3805104374"  # a public thread: answered in public
+    reply = await (await client.post(f"/api/v1/tickets/{mention_ticket}/messages",
+                                     json={"text": "Sorry! DM us your order number."},
+                                     headers=world.auth("agent"))).json()  # fmt: skip
+    fake.script.append((201, {"data": {"id": "1730000000000000099", "text": "…"}}, {}, 0))
+    assert await deliver(ctx, reply["id"]) == "sent"
+    assert fake.requests[1]["path"] == "/2/tweets"
+    assert fake.requests[1]["body"] == {"text": "@jane_doe Sorry! DM us your order number.",
+                                        "reply": {"in_reply_to_tweet_id": "1730000000000000001"}}  # fmt: skip

@@ -27,6 +27,7 @@ MAX_BACKOFF_S = 600.0
 WINDOW = timedelta(hours=24)  # WhatsApp, Messenger, Instagram: free replies this long
 HUMAN_AGENT_WINDOW = timedelta(days=7)  # Messenger, Instagram: with the HUMAN_AGENT tag
 META_MESSAGING = ("messenger", "instagram")
+PUBLIC = ("post:", "comment:", "mention:")  # conversations answered in public
 
 _CLAIM = q("outbound.claim")
 _TARGET = q("outbound.target")
@@ -60,8 +61,13 @@ def backoff_s(attempt: int, base_s: float, retry_after_s: float | None) -> float
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
 
 
-def window_error(channel: str, last_inbound: datetime | None, now: datetime) -> str | None:
-    """Why a free-form message may not go out now, or None."""
+def window_error(
+    channel: str, last_inbound: datetime | None, now: datetime, conversation: str = ""
+) -> str | None:
+    """Why a free-form message may not go out now, or None (public comment threads have no
+    window)."""
+    if conversation.startswith(PUBLIC):
+        return None
     age = now - last_inbound if last_inbound is not None else None
     if channel == "whatsapp" and (age is None or age > WINDOW):
         return ("WhatsApp allows free-form messages only within 24 hours of the customer's last "
@@ -92,8 +98,9 @@ async def do_deliver(
         target = await conn.fetchrow(_TARGET, row["ticket_id"])
     base = {"message_id": message_id, "ticket_id": row["ticket_id"],
             "brand_id": str(row["brand_id"]), "attempt": row["send_attempts"]}  # fmt: skip
+    conversation = target["platform_conversation_id"]
     refused = None if row["template"] else window_error(
-        target["channel"], target["last_inbound_at"], now)  # fmt: skip
+        target["channel"], target["last_inbound_at"], now, conversation)  # fmt: skip
     if refused:
         result = senders.Result("failed", error=refused)
     elif target["channel"] == "email":
@@ -114,7 +121,8 @@ async def do_deliver(
     else:
         channel, last_inbound = target["channel"], target["last_inbound_at"]
         reply_to, mention = row["reply_to_platform_id"], None
-        if channel == "x":  # a public reply answers their latest post, starting with @name
+        public = channel == "x" or conversation.startswith(("post:", "comment:"))
+        if public:  # a public reply answers their latest post or comment (X: with @name)
             async with pool.acquire() as conn:
                 latest = await conn.fetchrow(_X_TARGET, row["ticket_id"])
             if latest is not None:

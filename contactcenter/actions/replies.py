@@ -42,7 +42,8 @@ async def do_post(
         if not note:
             replied = await store.record_reply(conn, ticket.id, user.id)
             previous, at = replied["previous"], replied["at"]
-            _check_channel_rules(replied["channel"], replied["last_inbound_at"], at, template)
+            _check_channel_rules(replied["channel"], replied["last_inbound_at"], at, template,
+                                 replied["platform_conversation_id"])  # fmt: skip
             if previous == "new":
                 data = {"field": "status", "from": "new", "to": "open", "reason": "agent_replied"}
                 await store.insert_event(conn, ticket.brand_id, "ticket.updated", ticket.id,
@@ -62,8 +63,9 @@ async def do_post(
 
 
 def _check_channel_rules(
-    channel: str, last_inbound: datetime | None, now: datetime, template: dict[str, Any] | None
-) -> None:
+    channel: str, last_inbound: datetime | None, now: datetime, template: dict[str, Any] | None,
+    conversation: str,
+) -> None:  # fmt: skip
     """Refuse what the platform would refuse: a template off WhatsApp, free-form text outside
     WhatsApp's 24-hour window."""
     if template is not None and channel != "whatsapp":
@@ -71,5 +73,7 @@ def _check_channel_rules(
             ErrorCode.VALIDATION_FAILED,
             f"Templates are a WhatsApp feature; this ticket is on {channel}. Send text only.",
         )
-    if template is None and (why := outbound.window_error(channel, last_inbound, now)):
+    if template is None and (
+        why := outbound.window_error(channel, last_inbound, now, conversation)
+    ):
         raise ApiError(ErrorCode.WINDOW_CLOSED, why + ' Add "template": {"name", "language"}.')

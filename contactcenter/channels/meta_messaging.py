@@ -5,8 +5,9 @@ Both use Meta's Graph webhooks (hub.* handshake, X-Hub-Signature-256) and the sa
 event is a message (text, attachments, reply_to), an echo of our own send (dropped), a postback
 (a button the customer pressed), a delivery or read receipt, or an unsend. Times are unix
 milliseconds. Events under `standby[]` belong to another app in a handover and are skipped;
-Instagram comments (`changes[]`, field `comments`) are not handled yet and are reported as
-ignored.
+Instagram comments (`changes[]`, field `comments`) are stored as public conversations
+("comment:<media id>", answered by a public reply to the latest comment); Facebook Page feed
+comments (§4, channel `facebook`) likewise ("post:<post id>").
 """
 
 from __future__ import annotations
@@ -139,12 +140,59 @@ class _MetaMessaging:
                     batch.ignored.append("other_account")
                     continue
                 batch.ignored += ["standby"] * len(entry.standby)
-                batch.ignored += [f"field:{c.get('field')}" for c in entry.changes]
+                for change in entry.changes:
+                    self.change(change, entry, own, batch)
                 for event in entry.messaging:
                     _event(event, entry, batch)
         except (ValidationError, ValueError, OverflowError) as exc:
             raise malformed(self.name, exc) from exc
         return batch
+
+    def change(self, change: dict[str, Any], entry: Entry, own: str | None,
+               batch: InboundBatch) -> None:  # fmt: skip
+        batch.ignored.append(f"field:{change.get('field')}")
+
+
+class CommentValue(_Model):
+    id: Id | None = None  # Instagram
+    comment_id: Id | None = None  # Facebook
+    post_id: str | None = None
+    parent_id: str | None = None
+    text: str | None = None
+    message: str | None = None
+    item: str | None = None
+    verb: str | None = None
+    created_time: int | str | None = None
+    from_: dict[str, Any] | None = Field(default=None, alias="from")
+    media: dict[str, Any] | None = None
+
+
+def _comment(change: dict[str, Any], entry: Entry, own: str | None, batch: InboundBatch,
+             facebook: bool) -> None:  # fmt: skip
+    value = CommentValue.model_validate(change.get("value") or {})
+    if facebook and (value.item != "comment" or value.verb != "add"):
+        batch.ignored.append(f"feed:{value.item}:{value.verb}")
+        return
+    author = value.from_ or {}
+    comment_id = value.comment_id if facebook else value.id
+    if not comment_id or not author.get("id"):
+        batch.ignored.append("comment_without_author")
+        return
+    if own and str(author["id"]) == own:
+        batch.echoes += 1  # our own public reply
+        return
+    if facebook:
+        conversation = f"post:{value.post_id}"
+        at = from_unix(value.created_time) if value.created_time else _time(None, entry.time)
+    else:
+        conversation = f"comment:{(value.media or {}).get('id')}"
+        at = _time(None, entry.time)
+    parent = value.parent_id if value.parent_id and value.parent_id != value.post_id else None
+    batch.messages.append(InboundMessage(
+        platform_message_id=comment_id, conversation_id=conversation, sender_id=str(author["id"]),
+        sender_name=str(author.get("name") or ""), sender_username=author.get("username"),
+        sent_at=at, kind="comment", text=clean_text(value.message or value.text), reply_to=parent,
+    ))  # fmt: skip
 
 
 def _event(event: Event, entry: Entry, batch: InboundBatch) -> None:
@@ -202,6 +250,9 @@ def _message(msg: MessageIn, sender: str, at: Any) -> InboundMessage:
 
 
 class Messenger(_MetaMessaging):
+    """Page messages; also the Page's feed comments, since Meta sends a Page's `feed` and
+    `messages` fields to one callback URL (a comment is answered in public, see senders.py)."""
+
     name = "messenger"
     object = "page"
     required_credentials: tuple[str, ...] = (
@@ -212,9 +263,40 @@ class Messenger(_MetaMessaging):
     )
     own_id_credential = "page_id"
 
+    def change(self, change: dict[str, Any], entry: Entry, own: str | None,
+               batch: InboundBatch) -> None:  # fmt: skip
+        if change.get("field") == "feed":
+            _comment(change, entry, own, batch, facebook=True)
+        else:
+            batch.ignored.append(f"field:{change.get('field')}")
+
 
 class Instagram(_MetaMessaging):
     name = "instagram"
     object = "instagram"
     required_credentials: tuple[str, ...] = ("app_secret", "verify_token", "access_token", "ig_id")
     own_id_credential = "ig_id"
+
+    def change(self, change: dict[str, Any], entry: Entry, own: str | None,
+               batch: InboundBatch) -> None:  # fmt: skip
+        if change.get("field") == "comments":
+            _comment(change, entry, own, batch, facebook=False)
+        else:
+            batch.ignored.append(f"field:{change.get('field')}")
+
+
+class Facebook(_MetaMessaging):
+    """Comments on the Page's posts (the `feed` field); Messenger is its own channel."""
+
+    name = "facebook"
+    object = "page"
+    required_credentials: tuple[str, ...] = (
+        "app_secret", "verify_token", "page_access_token", "page_id")  # fmt: skip
+    own_id_credential = "page_id"
+
+    def change(self, change: dict[str, Any], entry: Entry, own: str | None,
+               batch: InboundBatch) -> None:  # fmt: skip
+        if change.get("field") == "feed":
+            _comment(change, entry, own, batch, facebook=True)
+        else:
+            batch.ignored.append(f"field:{change.get('field')}")

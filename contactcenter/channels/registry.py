@@ -6,7 +6,7 @@ from contactcenter.channels.api import Api
 from contactcenter.channels.base import Channel
 from contactcenter.channels.email import Email
 from contactcenter.channels.line import Line
-from contactcenter.channels.meta_messaging import Instagram, Messenger
+from contactcenter.channels.meta_messaging import Facebook, Instagram, Messenger
 from contactcenter.channels.telegram import Telegram
 from contactcenter.channels.twilio_sms import TwilioSms
 from contactcenter.channels.viber import Viber
@@ -29,6 +29,7 @@ CHANNELS: dict[str, Channel] = {
         Webchat(),
         Email(),
         X(),
+        Facebook(),
     )
 }
 
@@ -36,7 +37,8 @@ CHANNELS: dict[str, Channel] = {
 KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "chat",
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
                         "viber": "chat", "api": "chat", "webchat": "chat",
-                        "email": "email", "x": "social"}  # fmt: skip
+                        "email": "email", "x": "social",
+                        "facebook": "social"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

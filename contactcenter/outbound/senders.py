@@ -63,6 +63,17 @@ def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dic
     return url, headers, body
 
 
+def comment_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A public reply to the latest comment: Facebook /{comment}/comments, Instagram
+    /{comment}/replies (CHANNELS.md §3e, §4e)."""
+    base = base.rstrip("/")
+    if out.to.startswith("comment:"):  # Instagram
+        headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
+        return f"{base}/{out.reply_to}/replies", headers, {"message": out.text or ""}
+    token = out.credentials["page_access_token"]
+    return f"{base}/{out.reply_to}/comments?access_token={token}", {}, {"message": out.text or ""}
+
+
 def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     """Messenger (Send API on the Page) and Instagram (the IG account's messages edge)."""
     body: dict[str, Any] = {"recipient": {"id": out.to}, "message": {"text": out.text or ""}}
@@ -163,7 +174,8 @@ def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
     return None
 
 
-PLATFORM = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram"}
+PLATFORM = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram",
+            "facebook": "Facebook"}  # fmt: skip
 
 
 def _graph_result(channel: str, status: int, data: Any) -> Result:
@@ -172,7 +184,10 @@ def _graph_result(channel: str, status: int, data: Any) -> Result:
     platform = PLATFORM[channel]
     if status < 300:
         try:
-            pid = data["messages"][0]["id"] if channel == "whatsapp" else data["message_id"]
+            if channel == "whatsapp":
+                pid = data["messages"][0]["id"]
+            else:  # a message's message_id, or a comment's id
+                pid = data.get("message_id") or data["id"]
             return Result("sent", platform_id=str(pid))
         except (KeyError, IndexError, TypeError):
             return Result("failed", error=f"{platform} accepted the message but returned no id.")
@@ -272,6 +287,10 @@ async def send(
     raw: bytes | None = None  # a body sent as signed bytes (our API channel)
     if out.channel == "whatsapp":
         url, headers, body = whatsapp_request(out, ends.graph)
+    elif out.to.startswith(("post:", "comment:")):  # a public comment thread
+        if not out.reply_to:
+            return Result("failed", error="No comment to answer on this ticket.")
+        url, headers, body = comment_request(out, ends.graph)
     elif out.channel in ("messenger", "instagram"):
         url, headers, body = messaging_request(out, ends.graph)
     elif out.channel == "telegram":

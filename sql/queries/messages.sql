@@ -42,4 +42,5 @@ UPDATE tickets t SET
     updated_at = now()
 FROM (SELECT id, status FROM tickets WHERE id = $1 FOR UPDATE) old
 WHERE t.id = old.id
-RETURNING old.status AS previous, now() AS at, t.channel, t.last_inbound_at;
+RETURNING old.status AS previous, now() AS at, t.channel, t.last_inbound_at,
+          t.platform_conversation_id;

@@ -48,7 +48,8 @@ WHERE direction = 'outbound' AND delivery_status = 'sending'
 RETURNING id, ticket_id, brand_id;
 
 -- name: x_reply_target
--- What an X reply answers: the customer's latest post or DM, and their @name.
+-- What a public reply answers (X, Facebook and Instagram comments): the customer's latest
+-- post, comment or DM, and their @name on X.
 SELECT m.platform_message_id, ci.username
 FROM messages m
 JOIN tickets t ON t.id = m.ticket_id

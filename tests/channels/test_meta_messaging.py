@@ -86,8 +86,9 @@ def test_instagram_dm_story_reply_and_other_events() -> None:
     [story] = ig.parse(_account("instagram"), fixture("instagram/story_reply.json")).messages
     assert story.reply_to == "story:18000000000000001" and story.text == "Love this!"
     batch = ig.parse(_account("instagram"), fixture("instagram/other_events.json"))
-    assert batch.messages == [] and batch.echoes == 1
-    assert sorted(batch.ignored) == ["field:comments", "unsend"]
+    assert batch.echoes == 1 and batch.ignored == ["unsend"]
+    [comment] = batch.messages  # the comment on a post, beside the DM events
+    assert (comment.kind, comment.text, comment.sender_username) == ("comment", "Nice!", "fan")
     assert [(s.platform_message_id, s.status) for s in batch.statuses] == [
         ("aWdfour-reply", "read")
     ]
@@ -125,3 +126,28 @@ def test_signature_and_handshake() -> None:
         assert err.value.code == ErrorCode.BAD_SIGNATURE
     query = {"hub.mode": "subscribe", "hub.verify_token": "vt", "hub.challenge": "42"}
     assert Messenger().handshake(_account("messenger"), query) == "42"
+
+
+def test_facebook_page_comments() -> None:
+    """A customer's comment is a message of the post's public thread; a reaction is not, and
+    the Page's own reply (from the Page) is an echo."""
+    from contactcenter.channels.meta_messaging import Facebook
+
+    batch = Facebook().parse(_account("messenger"), fixture("facebook/comment.json"))
+    [m] = batch.messages
+    assert (m.platform_message_id, m.conversation_id, m.sender_name, m.kind) == (
+        "122131676912594941_1213590066982748", "post:107000000000001_122131676912594941",
+        "Jane Customer", "comment")  # fmt: skip
+    assert m.text == "Is this still available?" and m.reply_to is None  # top level
+    assert batch.ignored == ["feed:reaction:add"] and batch.echoes == 1
+    # one Page callback URL carries feed and messages: the Messenger account takes both
+    assert (
+        len(Messenger().parse(_account("messenger"), fixture("facebook/comment.json")).messages)
+        == 1
+    )
+
+
+def test_instagram_comments() -> None:
+    [m] = Instagram().parse(_account("instagram"), fixture("instagram/comment.json")).messages
+    assert (m.platform_message_id, m.conversation_id, m.sender_username) == (
+        "17900000000000001", "comment:17800000000000001", "coffee_fan")  # fmt: skip

@@ -60,6 +60,8 @@ async def fake() -> AsyncIterator[Fake]:
     platform = Fake()
     app = web.Application()
     app.router.add_post("/v21.0/{phone}/messages", platform.handle)
+    app.router.add_post("/v21.0/{comment}/comments", platform.handle)
+    app.router.add_post("/v21.0/{comment}/replies", platform.handle)
     app.router.add_post("/{bot}/sendMessage", platform.handle)
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", platform.handle)
     app.router.add_post("/v2/bot/message/push", platform.handle)

@@ -128,3 +128,40 @@ async def test_bad_signature_stores_nothing(
                              headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})  # fmt: skip
     assert resp.status == 401 and (await resp.json())["error"]["code"] == "bad_signature"
     assert await pool.fetchval("SELECT count(*) FROM messages") == 0
+
+
+async def test_page_comment_in_public_reply_out(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    """A comment on the Page's post (through the Page's one callback URL) is answered in
+    public under that comment; old comments have no 24-hour rule."""
+    account = await _connect(client, world, "messenger")
+    assert (await _post(client, "messenger", account, fixture("facebook/comment.json")))[
+        "stored"
+    ] == 1
+    await pool.execute("UPDATE tickets SET last_inbound_at = now() - interval '30 days'")
+    resp = await _reply(client, world, "Yes, still available!")
+    assert resp.status == 202
+    fake.script.append((200, {"id": "122131676912594941_2000"}, {}, 0))
+    assert await deliver(ctx, (await resp.json())["id"]) == "sent"
+    [request] = fake.requests
+    assert request["path"] == "/v21.0/122131676912594941_1213590066982748/comments"
+    assert request["body"] == {"message": "Yes, still available!"}
+
+
+async def test_instagram_comment_reply(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    account = await _connect(client, world, "instagram")
+    assert (await _post(client, "instagram", account, fixture("instagram/comment.json")))[
+        "stored"
+    ] == 1
+    resp = await _reply(client, world, "We do, 3-5 days.")
+    fake.script.append((200, {"id": "17900000000000099"}, {}, 0))
+    assert await deliver(ctx, (await resp.json())["id"]) == "sent"
+    [request] = fake.requests
+    assert (request["path"], request["auth"]) == (
+        "/v21.0/17900000000000001/replies",
+        "Bearer IGQtoken",
+    )
+    assert request["body"] == {"message": "We do, 3-5 days."}

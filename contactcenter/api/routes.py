@@ -24,6 +24,7 @@ from contactcenter.api import (
     sla,
     tickets,
     users,
+    voice,
     webchat,
     webhooks,
 )
@@ -108,6 +109,19 @@ ROUTES: tuple[Route, ...] = (
       content_type="text/plain"),
     R("POST", "/webhooks/{channel}/{account_id}", webhooks.receive,
       "Platform webhook: verified, stored, then acknowledged", "webhooks", response=WebhookAck),
+    # Twilio Voice call flow (TwiML; signed like SMS)
+    R("POST", "/voice/{account_id}/incoming", voice.incoming,
+      "A call comes in: ticket, then <Enqueue> (or voicemail when closed)", "voice",
+      content_type="text/xml"),
+    R("POST", "/voice/{account_id}/hold", voice.hold, "waitUrl: hold message, leave when too long",
+      "voice", content_type="text/xml"),
+    R("POST", "/voice/{account_id}/queue-result", voice.queue_result,
+      "Enqueue action: answered, abandoned (callback), or voicemail", "voice",
+      content_type="text/xml"),
+    R("POST", "/voice/{account_id}/voicemail", voice.voicemail,
+      "Record action: the voicemail on the ticket", "voice", content_type="text/xml"),
+    R("POST", "/voice/{account_id}/status", voice.status, "Call status callback", "voice",
+      content_type="text/xml"),
     # web chat widget (public: a visitor token; CORS to the account's allowed origins)
     R("GET", "/chat/widget.js", webchat.widget, "The embeddable chat widget", "webchat",
       content_type="application/javascript"),

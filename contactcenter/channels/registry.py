@@ -9,6 +9,7 @@ from contactcenter.channels.line import Line
 from contactcenter.channels.meta_messaging import Facebook, Instagram, Messenger
 from contactcenter.channels.telegram import Telegram
 from contactcenter.channels.twilio_sms import TwilioSms
+from contactcenter.channels.twilio_voice import TwilioVoice
 from contactcenter.channels.viber import Viber
 from contactcenter.channels.webchat import Webchat
 from contactcenter.channels.whatsapp import WhatsApp
@@ -30,6 +31,7 @@ CHANNELS: dict[str, Channel] = {
         Email(),
         X(),
         Facebook(),
+        TwilioVoice(),
     )
 }
 
@@ -38,7 +40,7 @@ KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "ch
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
                         "viber": "chat", "api": "chat", "webchat": "chat",
                         "email": "email", "x": "social",
-                        "facebook": "social"}  # fmt: skip
+                        "facebook": "social", "twilio-voice": "voice"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -1,0 +1,111 @@
+"""Twilio Voice from the first webhook to the callback ticket, with signed requests."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+from aiohttp.test_utils import TestClient
+
+from contactcenter.channels.twilio_sms import signature
+from tests.world import World
+
+Client = TestClient[Any, Any]
+TOKEN = "voice-token"
+CALL = {"CallSid": "CA0001", "AccountSid": "AC9", "From": "+4930123456", "To": "+4930999000",
+        "CallStatus": "ringing", "Direction": "inbound", "CallerName": "Ines Berger"}  # fmt: skip
+
+
+async def _post(client: Client, path: str, fields: dict[str, str], token: str = TOKEN) -> Any:
+    return await client.post(path, data=urlencode(fields), headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": signature(token, "http://testserver" + path, list(fields.items())),
+    })  # fmt: skip
+
+
+async def _account(client: Client, world: World, **extra: str) -> str:
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "twilio-voice", "name": "Hotline",
+        "queue_id": str(world.queue.id),
+        "credentials": {"account_sid": "AC9", "auth_token": TOKEN} | extra,
+    })  # fmt: skip
+    assert resp.status == 201, await resp.text()
+    account: str = (await resp.json())["id"]
+    return account
+
+
+async def _notes(pool: asyncpg.Pool) -> list[str]:
+    rows = await pool.fetch("SELECT kind FROM messages WHERE direction = 'note' ORDER BY id")
+    return [r["kind"] for r in rows]
+
+
+async def test_call_waits_then_voicemail_and_callback(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    account = await _account(client, world, max_wait_s="60")
+    base = f"/voice/{account}"
+    resp = await _post(client, f"{base}/incoming", CALL)
+    assert resp.status == 200 and resp.content_type == "text/xml"
+    xml = await resp.text()
+    assert f'<Enqueue action="http://testserver{base}/queue-result"' in xml
+    assert f'waitUrl="http://testserver{base}/hold"' in xml
+    ticket = await pool.fetchrow("SELECT t.id, t.kind, c.name FROM tickets t "
+                                 "JOIN contacts c ON c.id = t.contact_id")  # fmt: skip
+    assert (ticket["kind"], ticket["name"]) == ("voice", "Ines Berger")
+    assert (await _post(client, f"{base}/incoming", CALL)).status == 200  # a retry: one ticket
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 1
+
+    hold = await (await _post(client, f"{base}/hold", CALL | {"QueueTime": "20",
+                                                              "QueuePosition": "2"})).text()  # fmt: skip
+    assert "number 2 in line" in hold and "<Leave/>" not in hold
+    assert (
+        "<Leave/>" in await (await _post(client, f"{base}/hold", CALL | {"QueueTime": "61"})).text()
+    )
+    left = await (await _post(client, f"{base}/queue-result",
+                              CALL | {"QueueResult": "leave", "QueueTime": "61"})).text()  # fmt: skip
+    assert f'<Record action="http://testserver{base}/voicemail"' in left
+    done = await (await _post(client, f"{base}/voicemail", CALL | {
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC9/Recordings/RE1",
+        "RecordingDuration": "14", "RecordingSid": "RE1"})).text()  # fmt: skip
+    assert "<Hangup/>" in done
+    assert await _notes(pool) == ["call.left_queue", "call.voicemail"]
+    row = await pool.fetchrow("SELECT tags, status FROM tickets")
+    assert row["tags"] == ["callback", "voicemail"] and row["status"] == "new"  # waits for an agent
+    voicemail = await pool.fetchval(
+        "SELECT attachments FROM messages WHERE kind = 'call.voicemail'"
+    )
+    assert voicemail[0]["url"].endswith("/Recordings/RE1")
+
+
+async def test_abandoned_and_answered_calls(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    account = await _account(client, world)
+    base = f"/voice/{account}"
+    await _post(client, f"{base}/incoming", CALL)
+    await _post(client, f"{base}/queue-result", CALL | {"QueueResult": "hangup", "QueueTime": "35"})
+    assert await pool.fetchval("SELECT tags FROM tickets") == ["abandoned", "callback"]
+    second = CALL | {"CallSid": "CA0002", "From": "+4930777777"}
+    await _post(client, f"{base}/incoming", second)
+    await _post(
+        client, f"{base}/queue-result", second | {"QueueResult": "bridged", "QueueTime": "8"}
+    )
+    await _post(
+        client, f"{base}/status", second | {"CallStatus": "completed", "CallDuration": "312"}
+    )
+    texts = [r["text"] for r in await pool.fetch(
+        "SELECT text FROM messages WHERE direction = 'note' ORDER BY id")]  # fmt: skip
+    assert texts == ["The caller hung up after 35 s in the queue: call them back.",
+                     "Answered after 8 s in the queue.", "Call completed after 312 s."]  # fmt: skip
+
+
+async def test_forged_and_closed(client: Client, world: World, pool: asyncpg.Pool) -> None:
+    account = await _account(client, world)
+    forged = await _post(client, f"/voice/{account}/incoming", CALL, token="wrong")
+    assert forged.status == 401 and await pool.fetchval("SELECT count(*) FROM tickets") == 0
+    closed = {"timezone": "UTC", "weekly": []}  # never open
+    await client.patch(f"/api/v1/queues/{world.queue.id}", json={"hours": closed},
+                       headers=world.auth("admin"))  # fmt: skip
+    xml = await (await _post(client, f"/voice/{account}/incoming", CALL)).text()
+    assert "We are closed right now." in xml and "<Record" in xml and "<Enqueue" not in xml

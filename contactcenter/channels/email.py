@@ -1,5 +1,8 @@
-"""E-mail (CHANNELS.md §11): the built-in SMTP receiver (contactcenter/email_server.py) and
-Mailgun's inbound route, both parsed by email_mime.py.
+"""E-mail (CHANNELS.md §11): the built-in SMTP receiver (contactcenter/email_server.py),
+Mailgun's inbound route and SendGrid's Inbound Parse, all parsed by email_mime.py.
+
+SendGrid: multipart form with the raw message (`email`) or `headers` + `text`; it signs
+nothing, so its URL must carry the account's secret: webhook_url + "?key=<sendgrid_secret>".
 
 Mailgun: POST to /webhooks/email/{account_id}, form fields (urlencoded, or multipart when there
 are attachments); signature = hex HMAC-SHA256(mailgun_signing_key, timestamp + token), and a
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from contactcenter.channels.base import InboundBatch, bad_signature, constant_time_equal
 from contactcenter.channels.email_mime import Parsed, parse
@@ -80,24 +83,54 @@ class Email:
     def verify(
         self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
     ) -> None:
-        key = str(account.credentials.get("mailgun_signing_key", ""))
-        if not key:
-            raise bad_signature("This e-mail account takes no webhooks: set "
-                                "credentials.mailgun_signing_key to accept Mailgun's.")  # fmt: skip
         fields = form_fields(body, headers.get("Content-Type", ""))
-        stamp, token = fields.get("timestamp", ""), fields.get("token", "")
-        expected = hmac.new(key.encode(), (stamp + token).encode(), hashlib.sha256).hexdigest()
-        if not constant_time_equal(fields.get("signature", ""), expected):
-            raise bad_signature("The Mailgun signature does not match; check mailgun_signing_key.")
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE_S:
-            raise bad_signature("The Mailgun timestamp is older than 15 minutes (a replay?).")
+        if "signature" in fields or not account.credentials.get("sendgrid_secret"):
+            _verify_mailgun(account, fields)
+        else:
+            _verify_sendgrid(account, url)
 
     def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
         return self.parse_typed(account, body, "application/x-www-form-urlencoded")
 
     def parse_typed(self, account: ChannelAccount, body: bytes, content_type: str) -> InboundBatch:
-        parsed = mailgun_message(form_fields(body, content_type))
-        return batch_of(parsed)
+        fields = form_fields(body, content_type)
+        sendgrid = "signature" not in fields and ("email" in fields or "headers" in fields)
+        return batch_of(sendgrid_message(fields) if sendgrid else mailgun_message(fields))
+
+
+def _verify_mailgun(account: ChannelAccount, fields: Mapping[str, str]) -> None:
+    key = str(account.credentials.get("mailgun_signing_key", ""))
+    if not key:
+        raise bad_signature(
+            "This e-mail account takes no webhooks: set credentials.mailgun_signing_key "
+            "(Mailgun) or sendgrid_secret (SendGrid)."
+        )
+    stamp, token = fields.get("timestamp", ""), fields.get("token", "")
+    expected = hmac.new(key.encode(), (stamp + token).encode(), hashlib.sha256).hexdigest()
+    if not constant_time_equal(fields.get("signature", ""), expected):
+        raise bad_signature("The Mailgun signature does not match; check mailgun_signing_key.")
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > MAX_AGE_S:
+        raise bad_signature("The Mailgun timestamp is older than 15 minutes (a replay?).")
+
+
+def _verify_sendgrid(account: ChannelAccount, url: str) -> None:
+    """SendGrid's Inbound Parse signs nothing: the URL carries a secret (?key=…)."""
+    given = dict(parse_qsl(urlsplit(url).query)).get("key", "")
+    if not constant_time_equal(given, str(account.credentials["sendgrid_secret"])):
+        raise bad_signature("Configure SendGrid's Inbound Parse URL as webhook_url + "
+                            "'?key=<sendgrid_secret>'; the key is missing or wrong.")  # fmt: skip
+
+
+def sendgrid_message(fields: Mapping[str, str]) -> Parsed:
+    """The raw message (\"POST the raw, full MIME message\"), or headers + text rebuilt."""
+    if fields.get("email"):
+        return parse(fields["email"].encode())
+    head = fields.get("headers", "").replace("\r\n", "\n").strip()
+    kept = "\n".join(line for line in head.split("\n")
+                     if line.split(":", 1)[0].strip().lower() not in SKIP_HEADERS)  # fmt: skip
+    text = fields.get("text") or ""
+    raw = f"{kept}\nContent-Type: text/plain; charset=utf-8\n\n{text}".encode()
+    return parse(raw)
 
 
 def batch_of(parsed: Parsed) -> InboundBatch:

@@ -123,3 +123,23 @@ async def test_mailgun_route_in(client: Client, world: World, pool: asyncpg.Pool
                                headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
     assert forged.status == 401
     assert await pool.fetchval("SELECT count(*) FROM messages") == 1
+
+
+async def test_sendgrid_inbound_parse(client: Client, world: World, pool: asyncpg.Pool) -> None:
+    """SendGrid posts multipart with the raw message; its URL carries the account's secret."""
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "email", "name": "SendGrid",
+        "queue_id": str(world.queue.id),
+        "credentials": {"address": "hello@acme.test", "sendgrid_secret": "sg-secret"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+    body = (b'--B\r\nContent-Disposition: form-data; name="to"\r\n\r\nhello@acme.test\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="email"\r\n\r\n'
+            + fixture("email/html_only.eml") + b"\r\n--B--\r\n")  # fmt: skip
+    headers = {"Content-Type": "multipart/form-data; boundary=B"}
+    wrong = await client.post(f"/webhooks/email/{account}?key=nope", data=body, headers=headers)
+    assert wrong.status == 401
+    ok = await client.post(f"/webhooks/email/{account}?key=sg-secret", data=body, headers=headers)
+    assert ok.status == 200 and (await ok.json())["stored"] == 1
+    text = await pool.fetchval("SELECT text FROM messages")
+    assert text.startswith("Broken link\n\nHello")

@@ -77,6 +77,16 @@ class Settings(BaseSettings):
         default=None, description="the built-in SMTP receiver's port (unset: no SMTP receiver)"
     )
     smtp_host: str = Field(default="127.0.0.1", description="address the SMTP receiver binds to")
+    media_dir: Path = Field(default=Path(".cc/media"), description="where attachments are kept")
+    media_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0, description="largest attachment")
+    media_types: str = Field(
+        default="image/*,audio/*,video/*,application/pdf,text/plain,text/csv,"
+        "application/msword,application/vnd.openxmlformats-officedocument.*,application/zip",
+        description="allowed attachment types, comma-separated (type/* for a family)",
+    )
+    line_data_url: str = Field(
+        default="https://api-data.line.me", description="LINE content API base URL"
+    )
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )

@@ -17,6 +17,7 @@ from contactcenter import keys
 from contactcenter.api import (
     catalog,
     contacts,
+    media,
     metrics,
     ops,
     reports,
@@ -216,6 +217,9 @@ ROUTES: tuple[Route, ...] = (
       AGENT),
     R("POST", f"{V1}/offers/{{offer_id}}/decline", routing.decline,
       "Decline an offer (re-routed at once, never back to you)", "routing", AGENT),
+    R("GET", f"{V1}/media/{{media_id}}", media.get_media,
+      "An attachment of a ticket you may open (fetched from the platform by the worker)",
+      "tickets", AGENT, content_type="application/octet-stream"),
     # contacts
     R("GET", f"{V1}/contacts/{{contact_id}}", contacts.get_contact,
       "A contact: identities on every platform, merges, tickets across channels", "contacts",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -37,6 +38,7 @@ from contactcenter.store import db
 from contactcenter.store import routing as routing_store
 from contactcenter.store import sla as sla_store
 from contactcenter.store import tickets as store
+from contactcenter.store.queries import q
 
 log = logs.get_logger(__name__)
 
@@ -206,7 +208,19 @@ async def requeue(request: web.Request) -> web.Response:
     return await _supervisor_move(request, move)
 
 
-def message_out(m: Message) -> MessageOut:
+_MEDIA_FOR = q("media.for_messages")
+
+
+def message_out(m: Message, media: dict[tuple[int, int], Any] | None = None) -> MessageOut:
+    """`media`: (message id, attachment index) → its media row, for the download URL."""
+    media = media or {}
+
+    def url(i: int, a: dict[str, Any]) -> str | None:
+        row = media.get((m.id, i))
+        if row is not None and row["status"] == "stored":
+            return f"/api/v1/media/{row['id']}"
+        return a.get("url")
+
     return MessageOut(
         id=m.id,
         ticket_id=m.ticket_id,
@@ -215,9 +229,9 @@ def message_out(m: Message) -> MessageOut:
         text=m.text,
         attachments=[
             AttachmentOut(
-                kind=a["kind"], url=a.get("url"), mime_type=a.get("mime_type"), name=a.get("name")
+                kind=a["kind"], url=url(i, a), mime_type=a.get("mime_type"), name=a.get("name")
             )
-            for a in m.attachments
+            for i, a in enumerate(m.attachments)
         ],
         sender=SenderOut(kind=m.sender_kind, id=m.sender_id, name=m.sender_name),
         platform_message_id=m.platform_message_id,
@@ -240,7 +254,10 @@ async def list_messages(request: web.Request) -> web.Response:
     async with db.connection(request.app[keys.POOL]) as conn:
         await actions.check_ticket(conn, request[keys.USER], ticket_id)
         rows = await store.list_messages(conn, ticket_id, after, query.limit)
-    items = [message_out(m).model_dump(mode="json") for m in rows]
+        with_media = [m.id for m in rows if m.attachments]
+        found = await conn.fetch(_MEDIA_FOR, with_media) if with_media else []
+    media = {(r["message_id"], r["position"]): r for r in found}
+    items = [message_out(m, media).model_dump(mode="json") for m in rows]
     more = (
         encode_cursor([rows[-1].sent_at.isoformat(), rows[-1].id])
         if len(rows) == query.limit

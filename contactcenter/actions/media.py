@@ -1,0 +1,61 @@
+"""Fetch the attachments of new inbound messages into the media store (the worker's job)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from contactcenter.media.fetch import Limits, Refused, download, locate
+from contactcenter.media.store import LocalStore
+from contactcenter.store.queries import q
+
+DISCOVER_BATCH = 500
+OVERLAP = 1000  # message ids looked at again on each pass
+MAX_ATTEMPTS = 5
+_DISCOVER = q("media.discover")
+_NEWEST = q("media.newest")
+_CLAIM = q("media.claim")
+_STORED = q("media.stored")
+_GIVE_UP = q("media.give_up")
+_RETRY = q("media.retry_later")
+
+
+async def do_discover(conn: asyncpg.Connection) -> None:
+    """A media row for each attachment of inbound messages newer than the newest seen, minus an
+    overlap: ingest transactions on several processes commit ids out of order."""
+    newest = await conn.fetchval(_NEWEST)
+    await conn.fetchval(_DISCOVER, max(newest - OVERLAP, 0), DISCOVER_BATCH)
+
+
+async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: LocalStore,
+                       limits: Limits, ends: dict[str, str]) -> str | None:  # fmt: skip
+    """Fetch one pending attachment: stored, refused, failed (retried later), or None."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(_CLAIM)
+        if row is None:
+            return None
+        result = await _fetch(http, row, limits, ends)
+        if result[0] == "stored":
+            key = await store.put(row["brand_id"], result[1])
+            await conn.execute(_STORED, row["id"], key, len(result[1]), result[2])
+        elif result[0] == "refused" or row["attempts"] + 1 >= MAX_ATTEMPTS:
+            status = "refused" if result[0] == "refused" else "failed"
+            await conn.execute(_GIVE_UP, row["id"], status, result[3])
+        else:
+            await conn.execute(_RETRY, row["id"], result[3])
+        return str(result[0])
+
+
+async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
+                 ends: dict[str, str]) -> tuple[str, bytes, str | None, str | None]:  # fmt: skip
+    attachment = row["attachment"] or {}
+    try:
+        url, headers = await locate(http, row["channel"], row["credentials"], attachment, ends)
+    except Refused as exc:
+        return "refused", b"", None, str(exc)
+    except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
+        return "failed", b"", None, f"could not locate the media: {type(exc).__name__}"
+    got = await download(http, url, headers, limits, attachment.get("mime_type"))
+    return got.outcome, got.data, got.mime_type, got.reason

@@ -1,0 +1,1 @@
+"""Inbound media: fetched from the platforms into our store, served to agents with auth."""

@@ -1,0 +1,98 @@
+"""Where each platform keeps an attachment, and how to fetch it (CHANNELS.md, "download").
+
+WhatsApp: GET /{media id} → a short-lived URL, fetched with the same token. Telegram:
+getFile → file_path under /file/bot<token>/. LINE: the content API by message id. Messenger,
+Instagram, Viber, the API channel: a URL in the payload (CDN links expire: fetch promptly).
+Twilio: the media URL with Basic auth. X's DM media needs OAuth 1.0a user signing (not built),
+and e-mail attachments are not kept by the receiver: both are refused with a reason.
+Downloads stop at the size limit; types outside the allowed list are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_bytes: int
+    types: tuple[str, ...]  # "image/*" or "application/pdf"
+
+    def allows(self, mime: str | None) -> bool:
+        if not mime:
+            return False
+        mime = mime.split(";")[0].strip().lower()
+        return any(mime == t or (t.endswith("*") and mime.startswith(t[:-1])) for t in self.types)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    outcome: str  # stored, refused (permanent), failed (retry later)
+    data: bytes = b""
+    mime_type: str | None = None
+    reason: str | None = None
+
+
+class Refused(Exception):
+    """A permanent reason not to fetch (no retry)."""
+
+
+async def locate(
+    http: aiohttp.ClientSession, channel: str, creds: dict[str, Any],
+    attachment: dict[str, Any], ends: dict[str, str],
+) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """The URL to download and the headers it needs."""
+    ref = str(attachment.get("platform_media_id") or "")
+    if channel == "whatsapp":
+        auth = {"Authorization": f"Bearer {creds['access_token']}"}
+        async with http.get(f"{ends['graph'].rstrip('/')}/{ref}", headers=auth) as resp:
+            if resp.status >= 400:
+                raise Refused(f"WhatsApp does not know media {ref} (HTTP {resp.status})")
+            info = await resp.json(content_type=None)
+        return str(info["url"]), auth
+    if channel == "telegram":
+        base = ends["telegram"].rstrip("/")
+        token = creds["bot_token"]
+        async with http.get(f"{base}/bot{token}/getFile", params={"file_id": ref}) as resp:
+            info = await resp.json(content_type=None)
+        if not info.get("ok"):
+            raise Refused(f"Telegram: {info.get('description', 'no such file')}")
+        return f"{base}/file/bot{token}/{info['result']['file_path']}", {}
+    if channel == "line":
+        url = f"{ends['line_data'].rstrip('/')}/v2/bot/message/{ref}/content"
+        return url, {"Authorization": f"Bearer {creds['channel_access_token']}"}
+    if channel == "twilio-sms":
+        basic = base64.b64encode(f"{creds['account_sid']}:{creds['auth_token']}".encode()).decode()
+        return ref, {"Authorization": f"Basic {basic}"}
+    if channel in ("messenger", "instagram", "facebook", "viber", "api") and ref.startswith("http"):
+        return ref, {}
+    if channel == "email":
+        raise Refused("e-mail attachments are not kept by the receiver yet")
+    raise Refused(f"downloading {channel} media is not supported yet")
+
+
+async def download(http: aiohttp.ClientSession, url: str, headers: dict[str, str],
+                   limits: Limits, declared: str | None) -> Fetched:  # fmt: skip
+    try:
+        async with http.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as resp:
+            if resp.status >= 500 or resp.status == 429:
+                return Fetched("failed", reason=f"the platform answered HTTP {resp.status}")
+            if resp.status >= 400:
+                return Fetched("refused", reason=f"the platform answered HTTP {resp.status}")
+            mime = (resp.headers.get("Content-Type") or declared or "").split(";")[0].strip()
+            if not limits.allows(mime or declared):
+                return Fetched("refused", reason=f"type {mime or 'unknown'} is not allowed")
+            if (resp.content_length or 0) > limits.max_bytes:
+                return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
+            data = bytearray()
+            async for chunk in resp.content.iter_chunked(64 * 1024):
+                data += chunk
+                if len(data) > limits.max_bytes:
+                    return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
+            return Fetched("stored", bytes(data), mime or declared)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return Fetched("failed", reason=f"download failed: {type(exc).__name__}")

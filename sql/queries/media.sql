@@ -1,0 +1,43 @@
+-- name: discover
+-- Media rows for attachments of inbound messages stored after the mark (once per attachment).
+WITH m AS (
+    SELECT id, brand_id, attachments FROM messages
+    WHERE id > $1 AND direction = 'inbound' AND attachments <> '[]'::jsonb
+    ORDER BY id LIMIT $2
+), ins AS (
+    INSERT INTO media (brand_id, message_id, position, mime_type, name)
+    SELECT m.brand_id, m.id, (a.ordinality - 1)::smallint, a.value->>'mime_type', a.value->>'name'
+    FROM m, jsonb_array_elements(m.attachments) WITH ORDINALITY AS a (value, ordinality)
+    ON CONFLICT (message_id, position) DO NOTHING
+)
+SELECT max(id) FROM m;
+
+-- name: newest
+SELECT coalesce(max(message_id), 0) FROM media;
+
+-- name: claim
+-- A pending media row, locked for this worker (others skip it).
+SELECT d.id, d.position, d.attempts, m.attachments->(d.position) AS attachment,
+       m.channel_account_id, a.channel, a.credentials, m.brand_id
+FROM media d JOIN messages m ON m.id = d.message_id
+JOIN channel_accounts a ON a.id = m.channel_account_id
+WHERE d.status = 'pending' ORDER BY d.id LIMIT 1
+FOR UPDATE OF d SKIP LOCKED;
+
+-- name: stored
+UPDATE media SET status = 'stored', storage_key = $2, size = $3,
+                 mime_type = coalesce($4, mime_type), stored_at = now(), error = NULL
+WHERE id = $1;
+
+-- name: give_up
+UPDATE media SET status = $2, error = $3, attempts = attempts + 1 WHERE id = $1;
+
+-- name: retry_later
+UPDATE media SET attempts = attempts + 1, error = $2 WHERE id = $1;
+
+-- name: for_messages
+SELECT id, message_id, position, status FROM media WHERE message_id = ANY($1::bigint[]);
+
+-- name: get
+SELECT d.id, d.status, d.mime_type, d.name, d.size, d.storage_key, m.ticket_id
+FROM media d JOIN messages m ON m.id = d.message_id WHERE d.id = $1;

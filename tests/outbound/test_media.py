@@ -1,0 +1,96 @@
+"""Inbound media: fetched by the worker from WhatsApp's media API into the store, within the
+limits, and served to agents who may open the ticket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from contactcenter.settings import Settings
+from tests.helpers import fixture, post_whatsapp
+from tests.world import World
+from workers.media import fetch_media
+
+Client = TestClient[Any, Any]
+JPEG = b"\xff\xd8\xff\xe0" + b"0" * 2000
+PDF = b"%PDF-1.4 " + b"1" * 500
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The web process and the worker share the media store: a fresh directory per test."""
+    return settings.model_copy(update={"media_dir": tmp_path})
+
+
+@pytest.fixture
+async def graph() -> Any:
+    """WhatsApp's media API: GET /{id} → a URL; GET that URL (with the token) → the bytes."""
+    served: dict[str, tuple[bytes, str]] = {"1037543291543636": (JPEG, "image/jpeg"),
+                                            "2037543291543637": (PDF, "application/pdf")}  # fmt: skip
+    seen: list[str] = []
+
+    async def info(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"] == "Bearer EAAG-test"
+        media_id = request.match_info["media_id"]
+        seen.append(media_id)
+        return web.json_response({"url": str(request.url.with_path(f"/files/{media_id}")),
+                                  "mime_type": served[media_id][1], "id": media_id})  # fmt: skip
+
+    async def file(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"] == "Bearer EAAG-test"
+        data, mime = served[request.match_info["media_id"]]
+        return web.Response(body=data, content_type=mime)
+
+    app = web.Application()
+    app.router.add_get("/v21.0/{media_id}", info)
+    app.router.add_get("/files/{media_id}", file)
+    async with TestServer(app) as server:
+        yield str(server.make_url("")).rstrip("/"), served, seen
+
+
+async def test_attachments_are_fetched_and_served(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], graph: Any,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    base, _, seen = graph
+    ctx["settings"] = ctx["settings"].model_copy(update={
+        "graph_api_url": f"{base}/v21.0", "media_types": "image/*,application/pdf",
+    })  # fmt: skip
+    resp = await post_whatsapp(client, world, fixture("whatsapp/image_reply.json"))
+    assert (await resp.json())["stored"] == 2
+    counts = await fetch_media(ctx)
+    assert counts == {"stored": 2} and sorted(seen) == ["1037543291543636", "2037543291543637"]
+    assert await fetch_media(ctx) == {}  # nothing left: each is fetched once
+    tid = await pool.fetchval("SELECT min(ticket_id) FROM messages")
+    page = await (await client.get(f"/api/v1/tickets/{tid}/messages",
+                                   headers=world.auth("agent"))).json()  # fmt: skip
+    urls = [a["url"] for m in page["items"] for a in m["attachments"]]
+    assert all(u.startswith("/api/v1/media/") for u in urls) and len(urls) == 2
+    image = await client.get(urls[0], headers=world.auth("agent"))
+    assert image.status == 200 and await image.read() == JPEG
+    assert image.headers["Content-Type"] == "image/jpeg"
+    assert (await client.get(urls[0])).status == 401
+    await pool.execute("UPDATE tickets SET queue_id = $1", world.queue_b.id)  # team B's now
+    assert (await client.get(urls[0], headers=world.auth("agent"))).status == 403
+    assert (await client.get(urls[0], headers=world.auth("agent_b"))).status == 200
+
+
+async def test_limits_refuse_without_retrying(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], graph: Any,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    base, _, _ = graph
+    ctx["settings"] = ctx["settings"].model_copy(update={
+        "graph_api_url": f"{base}/v21.0", "media_types": "image/*", "media_max_bytes": 1000,
+    })  # fmt: skip
+    await post_whatsapp(client, world, fixture("whatsapp/image_reply.json"))
+    assert await fetch_media(ctx) == {"refused": 2}
+    rows = await pool.fetch("SELECT status, error FROM media ORDER BY position, id")
+    errors = sorted(r["error"] for r in rows)
+    assert errors == ["larger than 1000 bytes", "type application/pdf is not allowed"]
+    assert list(tmp_path.iterdir()) == []

@@ -27,8 +27,8 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
     result = await outbound.do_deliver(
         ctx["pool"], ctx["http"],
         Endpoints(settings.graph_api_url, settings.telegram_api_url, settings.twilio_api_url,
-                  settings.line_api_url, settings.x_api_url, settings.viber_api_url,
-                  settings.public_url), message_id,
+                  settings.line_api_url, settings.x_api_url, settings.youtube_api_url,
+                  settings.viber_api_url, settings.public_url), message_id,
         datetime.now(UTC), timeout_s=settings.send_timeout_s,
         base_backoff_s=settings.send_backoff_s, redis=ctx["redis"],
     )  # fmt: skip

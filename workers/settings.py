@@ -16,6 +16,7 @@ from contactcenter.settings import Settings, require
 from contactcenter.store import db
 from workers import jobs
 from workers import outbound as outbound_jobs
+from workers import pollers as poller_jobs
 from workers import sla as sla_jobs
 
 SWEEP_SECONDS = set(range(0, 60, constants.SWEEP_EVERY_S))
@@ -51,6 +52,13 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
             func(outbound_jobs.deliver, name="deliver", keep_result=0, max_tries=1),
         ],
         "cron_jobs": [
+            cron(
+                poller_jobs.poll_youtube,
+                name="poll_youtube",
+                second={30},  # once a minute: 1,440 of YouTube's 10,000 daily quota units
+                unique=True,
+                keep_result=0,
+            ),
             cron(
                 jobs.sweep,
                 name="sweep",

@@ -14,6 +14,7 @@ from contactcenter.channels.viber import Viber
 from contactcenter.channels.webchat import Webchat
 from contactcenter.channels.whatsapp import WhatsApp
 from contactcenter.channels.x import X
+from contactcenter.channels.youtube import YouTube
 from contactcenter.errors import ApiError, ErrorCode
 
 CHANNELS: dict[str, Channel] = {
@@ -32,6 +33,7 @@ CHANNELS: dict[str, Channel] = {
         X(),
         Facebook(),
         TwilioVoice(),
+        YouTube(),
     )
 }
 
@@ -40,7 +42,8 @@ KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "ch
                         "instagram": "chat", "twilio-sms": "chat", "line": "chat",
                         "viber": "chat", "api": "chat", "webchat": "chat",
                         "email": "email", "x": "social",
-                        "facebook": "social", "twilio-voice": "voice"}  # fmt: skip
+                        "facebook": "social", "twilio-voice": "voice",
+                        "youtube": "social"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -45,6 +45,7 @@ class Endpoints:
     twilio: str = "https://api.twilio.com"
     line: str = "https://api.line.me"
     x: str = "https://api.x.com"
+    youtube: str = "https://www.googleapis.com"
     viber: str = "https://chatapi.viber.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
@@ -52,8 +53,11 @@ class Endpoints:
 def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     url = f"{base.rstrip('/')}/{out.credentials['phone_number_id']}/messages"
     headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
-    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual",
-                            "to": out.to}  # fmt: skip
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": out.to,
+    }
     if out.template is not None:
         body |= {"type": "template", "template": out.template}
     else:
@@ -81,8 +85,11 @@ def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], di
         url = f"{base.rstrip('/')}/{out.credentials['page_id']}/messages"
         url += f"?access_token={out.credentials['page_access_token']}"
         headers: dict[str, str] = {}
-        body = {"recipient": body["recipient"], "messaging_type": "RESPONSE",
-                "message": body["message"]}  # fmt: skip
+        body = {
+            "recipient": body["recipient"],
+            "messaging_type": "RESPONSE",
+            "message": body["message"],
+        }
     else:
         url = f"{base.rstrip('/')}/{out.credentials['ig_id']}/messages"
         headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
@@ -118,9 +125,13 @@ def line_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[st
 
 def viber_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     headers = {"X-Viber-Auth-Token": out.credentials["auth_token"]}
-    body = {"receiver": out.to, "min_api_version": 1,
-            "sender": {"name": out.credentials.get("sender_name") or "Support"},
-            "type": "text", "text": out.text or ""}  # fmt: skip
+    body = {
+        "receiver": out.to,
+        "min_api_version": 1,
+        "sender": {"name": out.credentials.get("sender_name") or "Support"},
+        "type": "text",
+        "text": out.text or "",
+    }
     return f"{base.rstrip('/')}/pa/send_message", headers, body
 
 
@@ -130,11 +141,15 @@ def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], by
 
     from contactcenter.channels.api import sign
 
-    body = orjson.dumps({"id": message_id, "conversation_id": out.to, "text": out.text,
-                         "reply_to": out.reply_to})  # fmt: skip
+    body = orjson.dumps(
+        {"id": message_id, "conversation_id": out.to, "text": out.text, "reply_to": out.reply_to}
+    )
     stamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-CC-Timestamp": stamp,
-               "X-CC-Signature": sign(out.credentials["hmac_secret"], stamp, body)}  # fmt: skip
+    headers = {
+        "Content-Type": "application/json",
+        "X-CC-Timestamp": stamp,
+        "X-CC-Signature": sign(out.credentials["hmac_secret"], stamp, body),
+    }
     return out.credentials["callback_url"], headers, body
 
 
@@ -147,8 +162,21 @@ def x_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, 
         if out.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": out.reply_to}
         return f"{base.rstrip('/')}/2/tweets", headers, body
-    return f"{base.rstrip('/')}/2/dm_conversations/with/{out.to}/messages", headers, {
-        "text": out.text or ""}  # fmt: skip
+    return (
+        f"{base.rstrip('/')}/2/dm_conversations/with/{out.to}/messages",
+        headers,
+        {"text": out.text or ""},
+    )
+
+
+def youtube_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A reply under the thread's top-level comment (comments.insert, youtube.force-ssl)."""
+    thread = out.to.removeprefix("thread:")
+    return (
+        f"{base.rstrip('/')}/youtube/v3/comments?part=snippet",
+        {"Authorization": f"Bearer {out.credentials['access_token']}"},
+        {"snippet": {"parentId": thread, "textOriginal": out.text or ""}},
+    )
 
 
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -156,8 +184,10 @@ def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dic
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
     body: dict[str, Any] = {"chat_id": chat, "text": out.text or ""}
     if out.reply_to:  # our Telegram platform ids are "chat:message"
-        body["reply_parameters"] = {"message_id": int(out.reply_to.rsplit(":", 1)[-1]),
-                                    "allow_sending_without_reply": True}  # fmt: skip
+        body["reply_parameters"] = {
+            "message_id": int(out.reply_to.rsplit(":", 1)[-1]),
+            "allow_sending_without_reply": True,
+        }
     return url, {}, body
 
 
@@ -174,8 +204,12 @@ def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
     return None
 
 
-PLATFORM = {"whatsapp": "WhatsApp", "messenger": "Messenger", "instagram": "Instagram",
-            "facebook": "Facebook"}  # fmt: skip
+PLATFORM = {
+    "whatsapp": "WhatsApp",
+    "messenger": "Messenger",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+}
 
 
 def _graph_result(channel: str, status: int, data: Any) -> Result:
@@ -200,8 +234,9 @@ def _graph_result(channel: str, status: int, data: Any) -> Result:
     if code == 131047:
         text += ". The 24-hour window has closed: send an approved template."
     rate_limited = code in (4, 80007, 130429, 131048, 131056)
-    return Result("retry" if status >= 500 or status == 429 or rate_limited else "failed",
-                  error=text)  # fmt: skip
+    return Result(
+        "retry" if status >= 500 or status == 429 or rate_limited else "failed", error=text
+    )
 
 
 def _twilio_result(status: int, data: Any) -> Result:
@@ -243,6 +278,21 @@ def _viber_result(status: int, data: Any) -> Result:
     if err.get("status") in (5, 6):
         text += ". The customer has not subscribed to the bot; they have to message it first."
     return Result("failed", error=text)
+
+
+def _youtube_result(status: int, data: Any) -> Result:
+    body = data if isinstance(data, dict) else {}
+    if status < 300 and body.get("id"):
+        return Result("sent", platform_id=str(body["id"]))
+    err = body.get("error") or {}
+    reasons = [e.get("reason") for e in err.get("errors") or [] if isinstance(e, dict)]
+    text = f"YouTube error {status}: {err.get('message', 'no message')}"
+    if "quotaExceeded" in reasons:
+        return Result(
+            "failed",
+            error=text + " (the daily quota is used up; send it again after midnight Pacific time)",
+        )
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
 
 
 def _x_result(status: int, data: Any) -> Result:
@@ -306,14 +356,20 @@ async def send(
         body = {}
     elif out.channel == "x":
         url, headers, body = x_request(out, ends.x)
+    elif out.channel == "youtube":
+        url, headers, body = youtube_request(out, ends.youtube)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
     data_out: Any = raw if raw is not None else (body if form else None)
     try:
-        async with http.post(url, headers=headers,
-                             json=None if form or raw is not None else body, data=data_out,
-                             timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:  # fmt: skip
+        async with http.post(
+            url,
+            headers=headers,
+            json=None if form or raw is not None else body,
+            data=data_out,
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as resp:
             try:
                 data = await resp.json(content_type=None)
             except ValueError:
@@ -336,6 +392,8 @@ async def send(
         result = _api_result(status, data, out.idempotency_key or "")
     elif out.channel == "x":
         result = _x_result(status, data)
+    elif out.channel == "youtube":
+        result = _youtube_result(status, data)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

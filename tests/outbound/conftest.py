@@ -67,6 +67,7 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/v2/bot/message/push", platform.handle)
     app.router.add_post("/pa/send_message", platform.handle)
     app.router.add_post("/2/tweets", platform.handle)
+    app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/2/dm_conversations/with/{participant}/messages", platform.handle)
     async with TestServer(app) as server:
         platform.url = str(server.make_url("")).rstrip("/")
@@ -83,7 +84,7 @@ async def ctx(
     configured = settings.model_copy(update={
         "graph_api_url": f"{fake.url}/v21.0", "telegram_api_url": fake.url,
         "twilio_api_url": fake.url, "line_api_url": fake.url, "viber_api_url": fake.url,
-        "x_api_url": fake.url,
+        "x_api_url": fake.url, "youtube_api_url": fake.url,
         "send_timeout_s": 0.5, "send_backoff_s": 0.05,
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:

@@ -1,0 +1,143 @@
+"""Polled channels: fetch what is new since the cursor, store it like a webhook, move on.
+
+YouTube: commentThreads.list for the channel, newest first, 100 per page; paging stops at the
+first thread whose newest comment is older than the high-water mark (`after`), so a poll costs
+one quota unit when nothing happened. Quota and rate errors (403 quotaExceeded, 429) block the
+account until the next Pacific midnight (quota) or for the Retry-After; other errors are
+recorded on the cursor and retried on the next poll. Duplicates are ignored by ingest's key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from contactcenter.actions.ingest import AfterCommit, IngestUnit, do_ingest
+from contactcenter.channels.base import InboundBatch
+from contactcenter.channels.youtube import thread_messages
+from contactcenter.models import ChannelAccount
+from contactcenter.store.queries import q
+
+MAX_PAGES = 5
+_DUE = q("pollers.due_accounts")
+_SAVE = q("pollers.save")
+
+
+@dataclass(slots=True)
+class PollResult:
+    stored: int = 0
+    accounts: int = 0
+    errors: list[str] = field(default_factory=list)
+    after: list[AfterCommit] = field(default_factory=list)
+
+
+async def do_poll_youtube(
+    conn: asyncpg.Connection,
+    http: aiohttp.ClientSession,
+    base: str,
+    reopen_window_s: int,
+    now: datetime,
+) -> PollResult:
+    result = PollResult()
+    async with conn.transaction():  # the row locks keep other workers off these accounts
+        rows = await conn.fetch(_DUE, "youtube")
+        for row in rows:
+            account = ChannelAccount.model_validate(
+                {
+                    k: row[k]
+                    for k in (
+                        "id",
+                        "brand_id",
+                        "channel",
+                        "name",
+                        "queue_id",
+                        "credentials",
+                        "created_at",
+                        "disabled_at",
+                    )
+                }
+            )
+            cursor = dict(row["cursor"])
+            batch, newest, blocked, error = await _fetch(http, base, account, cursor, now)
+            if batch.messages:
+                outcomes, after = await do_ingest(
+                    conn, [IngestUnit(account, batch)], reopen_window_s
+                )
+                result.stored += outcomes[0].stored
+                result.after.append(after)
+            if newest is not None:
+                cursor["after"] = newest.isoformat()
+            await conn.execute(_SAVE, account.id, cursor, blocked, error)
+            result.accounts += 1
+            if error:
+                result.errors.append(error)
+    return result
+
+
+async def _fetch(
+    http: aiohttp.ClientSession,
+    base: str,
+    account: ChannelAccount,
+    cursor: dict[str, Any],
+    now: datetime,
+) -> tuple[InboundBatch, datetime | None, datetime | None, str | None]:
+    creds = account.credentials
+    after = datetime.fromisoformat(cursor["after"]) if cursor.get("after") else None
+    params = {
+        "part": "snippet,replies",
+        "allThreadsRelatedToChannelId": creds["channel_id"],
+        "order": "time",
+        "maxResults": "100",
+    }
+    headers = {"Authorization": f"Bearer {creds['access_token']}"}
+    batch, newest = InboundBatch(), after
+    for _ in range(MAX_PAGES):
+        async with http.get(
+            f"{base.rstrip('/')}/youtube/v3/commentThreads", params=params, headers=headers
+        ) as resp:
+            data = await resp.json(content_type=None)
+            if resp.status in (403, 429) and _quota(data):
+                return batch, newest, _next_pacific_midnight(now), "YouTube quota exceeded"
+            if resp.status == 429:
+                wait = float(resp.headers.get("Retry-After", "60"))
+                return batch, newest, now + timedelta(seconds=wait), "YouTube rate limit"
+            if resp.status >= 400:
+                message = ((data or {}).get("error") or {}).get("message", f"HTTP {resp.status}")
+                return batch, newest, None, f"YouTube error: {message}"
+        done = False
+        for thread in data.get("items", []):
+            messages, own = thread_messages(thread, str(creds["channel_id"]))
+            batch.echoes += own
+            latest = max((m.sent_at for m in messages), default=None)
+            if after is not None and (latest is None or latest <= after):
+                done = True  # newest first: everything further down is older
+                break
+            batch.messages += [m for m in messages if after is None or m.sent_at > after]
+            if latest is not None and (newest is None or latest > newest):
+                newest = latest
+        token = data.get("nextPageToken")
+        if done or not token:
+            break
+        params["pageToken"] = token
+    return batch, newest, None, None
+
+
+def _quota(data: Any) -> bool:
+    errors = ((data or {}).get("error") or {}).get("errors") or []
+    return any(
+        e.get("reason") in ("quotaExceeded", "rateLimitExceeded", "dailyLimitExceeded")
+        for e in errors
+    )
+
+
+def _next_pacific_midnight(now: datetime) -> datetime:
+    """YouTube's daily quota resets at midnight Pacific time."""
+    from zoneinfo import ZoneInfo
+
+    pacific = now.astimezone(ZoneInfo("America/Los_Angeles"))
+    tomorrow = (pacific + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return tomorrow.astimezone(UTC)

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
     line_api_url: str = Field(default="https://api.line.me", description="LINE API base URL")
     x_api_url: str = Field(default="https://api.x.com", description="X API base URL")
+    linkedin_api_url: str = Field(
+        default="https://api.linkedin.com", description="LinkedIn API base URL"
+    )
     youtube_api_url: str = Field(
         default="https://www.googleapis.com", description="YouTube Data API base URL"
     )

@@ -25,24 +25,49 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
     """Send one outbound message; on a retryable failure, a deferred job for the next attempt."""
     settings: Settings = ctx["settings"]
     result = await outbound.do_deliver(
-        ctx["pool"], ctx["http"],
-        Endpoints(settings.graph_api_url, settings.telegram_api_url, settings.twilio_api_url,
-                  settings.line_api_url, settings.x_api_url, settings.youtube_api_url,
-                  settings.viber_api_url, settings.public_url), message_id,
-        datetime.now(UTC), timeout_s=settings.send_timeout_s,
-        base_backoff_s=settings.send_backoff_s, redis=ctx["redis"],
-    )  # fmt: skip
+        ctx["pool"],
+        ctx["http"],
+        Endpoints(
+            graph=settings.graph_api_url,
+            telegram=settings.telegram_api_url,
+            twilio=settings.twilio_api_url,
+            line=settings.line_api_url,
+            x=settings.x_api_url,
+            youtube=settings.youtube_api_url,
+            linkedin=settings.linkedin_api_url,
+            viber=settings.viber_api_url,
+            public_url=settings.public_url,
+        ),
+        message_id,
+        datetime.now(UTC),
+        timeout_s=settings.send_timeout_s,
+        base_backoff_s=settings.send_backoff_s,
+        redis=ctx["redis"],
+    )
     redis: ArqRedis = ctx["redis"]
     if result.outcome == "retry" and result.next_attempt_at is not None:
         await live.schedule_delivery(redis, message_id, result.attempt + 1, result.next_attempt_at)
     if result.outcome != "skipped":
-        log.info("outbound.delivery", message_id=message_id, ticket_id=result.ticket_id,
-                 outcome=result.outcome, attempt=result.attempt)  # fmt: skip
-        await live.publish_quietly(redis, [{
-            "type": "message.delivery", "brand_id": result.brand_id,
-            "ticket_id": result.ticket_id, "message_id": message_id, "status": result.status,
-            "error": result.error,
-        }])  # fmt: skip
+        log.info(
+            "outbound.delivery",
+            message_id=message_id,
+            ticket_id=result.ticket_id,
+            outcome=result.outcome,
+            attempt=result.attempt,
+        )
+        await live.publish_quietly(
+            redis,
+            [
+                {
+                    "type": "message.delivery",
+                    "brand_id": result.brand_id,
+                    "ticket_id": result.ticket_id,
+                    "message_id": message_id,
+                    "status": result.status,
+                    "error": result.error,
+                }
+            ],
+        )
     return result.outcome
 
 

@@ -121,12 +121,14 @@ async def do_deliver(
     else:
         channel, last_inbound = target["channel"], target["last_inbound_at"]
         reply_to, mention = row["reply_to_platform_id"], None
-        public = channel == "x" or conversation.startswith(("post:", "comment:"))
+        public = channel == "x" or conversation.startswith(("post:", "comment:", "thread:"))
         if public:  # a public reply answers their latest post or comment (X: with @name)
             async with pool.acquire() as conn:
                 latest = await conn.fetchrow(_X_TARGET, row["ticket_id"])
-            if latest is not None:
-                reply_to, mention = reply_to or latest["platform_message_id"], latest["username"]
+            if latest is not None:  # LinkedIn answers the activity the notification named
+                target_id = latest["reply_to_platform_id"] if channel == "linkedin" else None
+                reply_to = reply_to or target_id or latest["platform_message_id"]
+                mention = latest["username"]
         out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],
                                row["text"], row["template"], reply_to,
                                message_tag(channel, last_inbound, now),

@@ -6,6 +6,7 @@ from contactcenter.channels.api import Api
 from contactcenter.channels.base import Channel
 from contactcenter.channels.email import Email
 from contactcenter.channels.line import Line
+from contactcenter.channels.linkedin import LinkedIn
 from contactcenter.channels.meta_messaging import Facebook, Instagram, Messenger
 from contactcenter.channels.telegram import Telegram
 from contactcenter.channels.twilio_sms import TwilioSms
@@ -34,6 +35,7 @@ CHANNELS: dict[str, Channel] = {
         Facebook(),
         TwilioVoice(),
         YouTube(),
+        LinkedIn(),
     )
 }
 
@@ -43,7 +45,7 @@ KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "ch
                         "viber": "chat", "api": "chat", "webchat": "chat",
                         "email": "email", "x": "social",
                         "facebook": "social", "twilio-voice": "voice",
-                        "youtube": "social"}  # fmt: skip
+                        "youtube": "social", "linkedin": "social"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class Endpoints:
     line: str = "https://api.line.me"
     x: str = "https://api.x.com"
     youtube: str = "https://www.googleapis.com"
+    linkedin: str = "https://api.linkedin.com"
     viber: str = "https://chatapi.viber.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
@@ -179,6 +181,29 @@ def youtube_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict
     )
 
 
+LINKEDIN_VERSION = "202411"
+
+
+def linkedin_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A comment as the organization, answering the activity (CHANNELS.md §7e)."""
+    from urllib.parse import quote
+
+    post = out.to.removeprefix("post:")
+    headers = {
+        "Authorization": f"Bearer {out.credentials['access_token']}",
+        "LinkedIn-Version": LINKEDIN_VERSION,
+        "X-Restli-Protocol-Version": "2.0.0",
+    }
+    body: dict[str, Any] = {
+        "actor": out.credentials["organization"],
+        "object": post,
+        "message": {"text": out.text or ""},
+    }
+    if out.reply_to and out.reply_to.startswith("urn:li:comment:"):
+        body["parentComment"] = out.reply_to
+    return f"{base.rstrip('/')}/rest/socialActions/{quote(post, safe='')}/comments", headers, body
+
+
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
@@ -204,6 +229,7 @@ def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
     return None
 
 
+META = ("messenger", "facebook", "instagram")  # the Graph channels with comment threads
 PLATFORM = {
     "whatsapp": "WhatsApp",
     "messenger": "Messenger",
@@ -280,6 +306,15 @@ def _viber_result(status: int, data: Any) -> Result:
     return Result("failed", error=text)
 
 
+def _linkedin_result(status: int, data: Any, headers: Mapping[str, str]) -> Result:
+    if status < 300:
+        pid = headers.get("x-restli-id") or (data or {}).get("id") or (data or {}).get("$URN")
+        return Result("sent", platform_id=str(pid or "linkedin-comment"))
+    message = (data or {}).get("message") if isinstance(data, dict) else None
+    text = f"LinkedIn error {status}: {message or 'no message'}"
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
+
+
 def _youtube_result(status: int, data: Any) -> Result:
     body = data if isinstance(data, dict) else {}
     if status < 300 and body.get("id"):
@@ -333,11 +368,21 @@ def _telegram_result(status: int, data: Any, chat: str) -> Result:
 async def send(
     http: aiohttp.ClientSession, ends: Endpoints, out: Outgoing, timeout_s: float
 ) -> Result:
+    """One attempt; a missing credential fails the message with its name (no retry)."""
+    try:
+        return await _send(http, ends, out, timeout_s)
+    except KeyError as exc:
+        return Result("failed", error=f"The {out.channel} account lacks the credential {exc}.")
+
+
+async def _send(
+    http: aiohttp.ClientSession, ends: Endpoints, out: Outgoing, timeout_s: float
+) -> Result:
     """One attempt. Network errors and timeouts are retried (the platform may not have it)."""
     raw: bytes | None = None  # a body sent as signed bytes (our API channel)
     if out.channel == "whatsapp":
         url, headers, body = whatsapp_request(out, ends.graph)
-    elif out.to.startswith(("post:", "comment:")):  # a public comment thread
+    elif out.channel in META and out.to.startswith(("post:", "comment:")):  # public thread
         if not out.reply_to:
             return Result("failed", error="No comment to answer on this ticket.")
         url, headers, body = comment_request(out, ends.graph)
@@ -358,13 +403,16 @@ async def send(
         url, headers, body = x_request(out, ends.x)
     elif out.channel == "youtube":
         url, headers, body = youtube_request(out, ends.youtube)
+    elif out.channel == "linkedin":
+        url, headers, body = linkedin_request(out, ends.linkedin)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
     data_out: Any = raw if raw is not None else (body if form else None)
     try:
         async with http.post(
-            url,
+            # LinkedIn wants the URN in the path percent-encoded, which yarl would undo
+            URL(url, encoded=True) if out.channel == "linkedin" else url,
             headers=headers,
             json=None if form or raw is not None else body,
             data=data_out,
@@ -394,6 +442,8 @@ async def send(
         result = _x_result(status, data)
     elif out.channel == "youtube":
         result = _youtube_result(status, data)
+    elif out.channel == "linkedin":
+        result = _linkedin_result(status, data, answer_headers)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

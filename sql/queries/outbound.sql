@@ -50,7 +50,7 @@ RETURNING id, ticket_id, brand_id;
 -- name: x_reply_target
 -- What a public reply answers (X, Facebook and Instagram comments): the customer's latest
 -- post, comment or DM, and their @name on X.
-SELECT m.platform_message_id, ci.username
+SELECT m.platform_message_id, m.reply_to_platform_id, ci.username
 FROM messages m
 JOIN tickets t ON t.id = m.ticket_id
 LEFT JOIN contact_identities ci ON ci.contact_id = t.contact_id AND ci.channel = 'x'

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     linkedin_api_url: str = Field(
         default="https://api.linkedin.com", description="LinkedIn API base URL"
     )
+    google_business_url: str = Field(
+        default="https://mybusiness.googleapis.com", description="Google Business Profile API"
+    )
+    google_certs_url: str = Field(
+        default="https://www.googleapis.com/oauth2/v3/certs",
+        description="Google's OIDC signing keys (JWKS)",
+    )
     youtube_api_url: str = Field(
         default="https://www.googleapis.com", description="YouTube Data API base URL"
     )

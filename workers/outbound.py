@@ -35,6 +35,7 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
             x=settings.x_api_url,
             youtube=settings.youtube_api_url,
             linkedin=settings.linkedin_api_url,
+            google_business=settings.google_business_url,
             viber=settings.viber_api_url,
             public_url=settings.public_url,
         ),

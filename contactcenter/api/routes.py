@@ -17,6 +17,7 @@ from contactcenter import keys
 from contactcenter.api import (
     catalog,
     contacts,
+    google_reviews,
     media,
     metrics,
     ops,
@@ -123,6 +124,9 @@ ROUTES: tuple[Route, ...] = (
       "Record action: the voicemail on the ticket", "voice", content_type="text/xml"),
     R("POST", "/voice/{account_id}/status", voice.status, "Call status callback", "voice",
       content_type="text/xml"),
+    R("POST", "/google-reviews/{account_id}/push", google_reviews.push,
+      "Pub/Sub push of a review notification (OIDC token or ?token=)", "google-reviews",
+      status=204),
     # web chat widget (public: a visitor token; CORS to the account's allowed origins)
     R("GET", "/chat/widget.js", webchat.widget, "The embeddable chat widget", "webchat",
       content_type="application/javascript"),

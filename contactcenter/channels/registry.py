@@ -5,6 +5,7 @@ from __future__ import annotations
 from contactcenter.channels.api import Api
 from contactcenter.channels.base import Channel
 from contactcenter.channels.email import Email
+from contactcenter.channels.google_reviews import GoogleReviews
 from contactcenter.channels.line import Line
 from contactcenter.channels.linkedin import LinkedIn
 from contactcenter.channels.meta_messaging import Facebook, Instagram, Messenger
@@ -36,6 +37,7 @@ CHANNELS: dict[str, Channel] = {
         TwilioVoice(),
         YouTube(),
         LinkedIn(),
+        GoogleReviews(),
     )
 }
 
@@ -45,7 +47,8 @@ KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "ch
                         "viber": "chat", "api": "chat", "webchat": "chat",
                         "email": "email", "x": "social",
                         "facebook": "social", "twilio-voice": "voice",
-                        "youtube": "social", "linkedin": "social"}  # fmt: skip
+                        "youtube": "social", "linkedin": "social",
+                        "google-reviews": "social"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

@@ -48,6 +48,7 @@ class Endpoints:
     x: str = "https://api.x.com"
     youtube: str = "https://www.googleapis.com"
     linkedin: str = "https://api.linkedin.com"
+    google_business: str = "https://mybusiness.googleapis.com"
     viber: str = "https://chatapi.viber.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
@@ -204,6 +205,13 @@ def linkedin_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dic
     return f"{base.rstrip('/')}/rest/socialActions/{quote(post, safe='')}/comments", headers, body
 
 
+def review_reply_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The owner's reply to a review (PUT: one reply per review, replacing the last)."""
+    review = out.to.removeprefix("review:")
+    headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
+    return f"{base.rstrip('/')}/v4/{review}/reply", headers, {"comment": out.text or ""}
+
+
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
@@ -306,6 +314,15 @@ def _viber_result(status: int, data: Any) -> Result:
     return Result("failed", error=text)
 
 
+def _review_result(status: int, data: Any, to: str) -> Result:
+    body = data if isinstance(data, dict) else {}
+    if status < 300:
+        return Result("sent", platform_id=f"{to}/reply@{body.get('updateTime', '')}")
+    err = body.get("error") or {}
+    text = f"Google error {status}: {err.get('message', 'no message')}"
+    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
+
+
 def _linkedin_result(status: int, data: Any, headers: Mapping[str, str]) -> Result:
     if status < 300:
         pid = headers.get("x-restli-id") or (data or {}).get("id") or (data or {}).get("$URN")
@@ -405,12 +422,15 @@ async def _send(
         url, headers, body = youtube_request(out, ends.youtube)
     elif out.channel == "linkedin":
         url, headers, body = linkedin_request(out, ends.linkedin)
+    elif out.channel == "google-reviews":
+        url, headers, body = review_reply_request(out, ends.google_business)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
     data_out: Any = raw if raw is not None else (body if form else None)
     try:
-        async with http.post(
+        async with http.request(
+            "PUT" if out.channel == "google-reviews" else "POST",
             # LinkedIn wants the URN in the path percent-encoded, which yarl would undo
             URL(url, encoded=True) if out.channel == "linkedin" else url,
             headers=headers,
@@ -444,6 +464,8 @@ async def _send(
         result = _youtube_result(status, data)
     elif out.channel == "linkedin":
         result = _linkedin_result(status, data, answer_headers)
+    elif out.channel == "google-reviews":
+        result = _review_result(status, data, out.to)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

@@ -31,7 +31,7 @@ class Fake:
         self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
                               "body": body, "retry_key": request.headers.get("X-Line-Retry-Key"),
                               "viber_token": request.headers.get("X-Viber-Auth-Token"),
-                              "raw_path": request.raw_path})  # fmt: skip
+                              "raw_path": request.raw_path, "method": request.method})  # fmt: skip
         status, data, headers, delay = self.script.pop(0) if self.script else (200, None, {}, 0)
         if delay:
             await asyncio.sleep(delay)
@@ -70,6 +70,7 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/2/tweets", platform.handle)
     app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/rest/socialActions/{post}/comments", platform.handle)
+    app.router.add_put("/v4/{review:.*}/reply", platform.handle)
     app.router.add_post("/2/dm_conversations/with/{participant}/messages", platform.handle)
     async with TestServer(app) as server:
         platform.url = str(server.make_url("")).rstrip("/")
@@ -87,7 +88,7 @@ async def ctx(
         "graph_api_url": f"{fake.url}/v21.0", "telegram_api_url": fake.url,
         "twilio_api_url": fake.url, "line_api_url": fake.url, "viber_api_url": fake.url,
         "x_api_url": fake.url, "youtube_api_url": fake.url,
-        "linkedin_api_url": fake.url,
+        "linkedin_api_url": fake.url, "google_business_url": fake.url,
         "send_timeout_s": 0.5, "send_backoff_s": 0.05,
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:

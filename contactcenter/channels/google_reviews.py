@@ -1,0 +1,32 @@
+"""Google Business Profile reviews (CHANNELS.md §15): Pub/Sub pushes a notification, we fetch
+the review and answer with the owner's reply. Served by contactcenter/api/google_reviews.py;
+this class describes the account and refuses /webhooks/ calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from contactcenter.channels.base import InboundBatch
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import ChannelAccount
+
+USE_PUSH = "Point the Pub/Sub push subscription at /google-reviews/{account_id}/push."
+STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
+
+
+class GoogleReviews:
+    name = "google-reviews"
+    # access_token (business.manage: fetch and reply); oidc_audience + push_service_account
+    # (the push's OIDC token), or push_secret (?token= on the push URL) instead
+    required_credentials: tuple[str, ...] = ("access_token",)
+
+    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)
+
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)
+
+    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)

@@ -76,6 +76,7 @@ class Settings(BaseSettings):
         default="https://www.googleapis.com/oauth2/v3/certs",
         description="Google's OIDC signing keys (JWKS)",
     )
+    flickr_api_url: str = Field(default="https://api.flickr.com", description="Flickr API base URL")
     youtube_api_url: str = Field(
         default="https://www.googleapis.com", description="YouTube Data API base URL"
     )

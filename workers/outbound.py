@@ -36,6 +36,7 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
             youtube=settings.youtube_api_url,
             linkedin=settings.linkedin_api_url,
             google_business=settings.google_business_url,
+            flickr=settings.flickr_api_url,
             viber=settings.viber_api_url,
             public_url=settings.public_url,
         ),

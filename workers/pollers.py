@@ -17,11 +17,24 @@ log = logs.get_logger(__name__)
 
 async def poll_youtube(ctx: dict[str, Any]) -> int:
     settings: Settings = ctx["settings"]
-    redis: ArqRedis = ctx["redis"]
     async with db.connection(ctx["pool"]) as conn:
         result = await pollers.do_poll_youtube(
             conn, ctx["http"], settings.youtube_api_url, settings.reopen_window_s, datetime.now(UTC)
         )
+    return await _announce(ctx, "youtube", result)
+
+
+async def poll_flickr(ctx: dict[str, Any]) -> int:
+    settings: Settings = ctx["settings"]
+    async with db.connection(ctx["pool"]) as conn:
+        result = await pollers.do_poll_flickr(
+            conn, ctx["http"], settings.flickr_api_url, settings.reopen_window_s, datetime.now(UTC)
+        )
+    return await _announce(ctx, "flickr", result)
+
+
+async def _announce(ctx: dict[str, Any], channel: str, result: pollers.PollResult) -> int:
+    redis: ArqRedis = ctx["redis"]
     for after in result.after:  # what a webhook's commit would announce
         await live.publish_quietly(redis, after.events)
         for queue_id in after.route_queues:
@@ -30,6 +43,6 @@ async def poll_youtube(ctx: dict[str, Any]) -> int:
             await live.request_sla(redis)
     if result.stored or result.errors:
         log.info(
-            "poll.youtube", accounts=result.accounts, stored=result.stored, errors=result.errors
+            f"poll.{channel}", accounts=result.accounts, stored=result.stored, errors=result.errors
         )
     return result.stored

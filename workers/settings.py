@@ -60,6 +60,14 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
                 keep_result=0,
             ),
             cron(
+                poller_jobs.poll_flickr,
+                name="poll_flickr",
+                minute=set(range(0, 60, 5)),  # every 5 minutes (the API's activity is hourly)
+                second={40},
+                unique=True,
+                keep_result=0,
+            ),
+            cron(
                 jobs.sweep,
                 name="sweep",
                 second=SWEEP_SECONDS,

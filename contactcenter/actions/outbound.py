@@ -27,7 +27,7 @@ MAX_BACKOFF_S = 600.0
 WINDOW = timedelta(hours=24)  # WhatsApp, Messenger, Instagram: free replies this long
 HUMAN_AGENT_WINDOW = timedelta(days=7)  # Messenger, Instagram: with the HUMAN_AGENT tag
 META_MESSAGING = ("messenger", "instagram")
-PUBLIC = ("post:", "comment:", "mention:", "thread:", "review:")  # answered in public
+PUBLIC = ("post:", "comment:", "mention:", "thread:", "review:", "photo:")  # in public
 
 _CLAIM = q("outbound.claim")
 _TARGET = q("outbound.target")

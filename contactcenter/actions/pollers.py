@@ -18,6 +18,7 @@ import asyncpg
 
 from contactcenter.actions.ingest import AfterCommit, IngestUnit, do_ingest
 from contactcenter.channels.base import InboundBatch
+from contactcenter.channels.flickr import activity_messages, signed_params
 from contactcenter.channels.youtube import thread_messages
 from contactcenter.models import ChannelAccount
 from contactcenter.store.queries import q
@@ -76,6 +77,81 @@ async def do_poll_youtube(
             if error:
                 result.errors.append(error)
     return result
+
+
+async def do_poll_flickr(
+    conn: asyncpg.Connection,
+    http: aiohttp.ClientSession,
+    base: str,
+    reopen_window_s: int,
+    now: datetime,
+) -> PollResult:
+    """Recent activity on the brand's photos (the last hour), comments by others newer than the
+    cursor. Flickr answers errors with HTTP 200 and stat=fail; code 9 (too fast) waits a while."""
+    result = PollResult()
+    async with conn.transaction():
+        for row in await conn.fetch(_DUE, "flickr"):
+            account = _account(row)
+            cursor = dict(row["cursor"])
+            url = f"{base.rstrip('/')}/services/rest/"
+            params = signed_params(
+                "GET",
+                url,
+                {
+                    "method": "flickr.activity.userPhotos",
+                    "timeframe": "1h",
+                    "format": "json",
+                    "nojsoncallback": "1",
+                    "per_page": "50",
+                },
+                account.credentials,
+            )
+            blocked, error = None, None
+            try:
+                async with http.get(url, params=params) as resp:
+                    data = await resp.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                data, error = {}, f"Flickr could not be reached: {type(exc).__name__}"
+            if data.get("stat") == "fail":
+                error = f"Flickr error {data.get('code')}: {data.get('message')}"
+                if data.get("code") == 9:
+                    blocked = now + timedelta(minutes=10)
+            elif data:
+                messages, newest = activity_messages(
+                    data, str(account.credentials["user_id"]), int(cursor.get("after", 0))
+                )
+                if messages:
+                    outcomes, after = await do_ingest(
+                        conn,
+                        [IngestUnit(account, InboundBatch(messages=messages))],
+                        reopen_window_s,
+                    )
+                    result.stored += outcomes[0].stored
+                    result.after.append(after)
+                cursor["after"] = newest
+            await conn.execute(_SAVE, account.id, cursor, blocked, error)
+            result.accounts += 1
+            if error:
+                result.errors.append(error)
+    return result
+
+
+def _account(row: Any) -> ChannelAccount:
+    return ChannelAccount.model_validate(
+        {
+            k: row[k]
+            for k in (
+                "id",
+                "brand_id",
+                "channel",
+                "name",
+                "queue_id",
+                "credentials",
+                "created_at",
+                "disabled_at",
+            )
+        }
+    )
 
 
 async def _fetch(

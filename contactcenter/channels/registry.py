@@ -5,6 +5,7 @@ from __future__ import annotations
 from contactcenter.channels.api import Api
 from contactcenter.channels.base import Channel
 from contactcenter.channels.email import Email
+from contactcenter.channels.flickr import Flickr
 from contactcenter.channels.google_reviews import GoogleReviews
 from contactcenter.channels.line import Line
 from contactcenter.channels.linkedin import LinkedIn
@@ -38,6 +39,7 @@ CHANNELS: dict[str, Channel] = {
         YouTube(),
         LinkedIn(),
         GoogleReviews(),
+        Flickr(),
     )
 }
 
@@ -48,7 +50,7 @@ KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "ch
                         "email": "email", "x": "social",
                         "facebook": "social", "twilio-voice": "voice",
                         "youtube": "social", "linkedin": "social",
-                        "google-reviews": "social"}  # fmt: skip
+                        "google-reviews": "social", "flickr": "social"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

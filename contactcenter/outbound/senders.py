@@ -49,6 +49,7 @@ class Endpoints:
     youtube: str = "https://www.googleapis.com"
     linkedin: str = "https://api.linkedin.com"
     google_business: str = "https://mybusiness.googleapis.com"
+    flickr: str = "https://api.flickr.com"
     viber: str = "https://chatapi.viber.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
 
@@ -212,6 +213,21 @@ def review_reply_request(out: Outgoing, base: str) -> tuple[str, dict[str, str],
     return f"{base.rstrip('/')}/v4/{review}/reply", headers, {"comment": out.text or ""}
 
 
+def flickr_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """addComment on the photo, OAuth 1.0a signed form fields (write permission)."""
+    from contactcenter.channels.flickr import signed_params
+
+    url = f"{base.rstrip('/')}/services/rest/"
+    params = {
+        "method": "flickr.photos.comments.addComment",
+        "format": "json",
+        "nojsoncallback": "1",
+        "photo_id": out.to.removeprefix("photo:"),
+        "comment_text": out.text or "",
+    }
+    return url, {}, signed_params("POST", url, params, out.credentials)
+
+
 def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
@@ -312,6 +328,16 @@ def _viber_result(status: int, data: Any) -> Result:
     if err.get("status") in (5, 6):
         text += ". The customer has not subscribed to the bot; they have to message it first."
     return Result("failed", error=text)
+
+
+def _flickr_result(status: int, data: Any) -> Result:
+    body = data if isinstance(data, dict) else {}
+    if status < 300 and body.get("stat") == "ok":
+        return Result("sent", platform_id=str((body.get("comment") or {}).get("id", "")))
+    if status >= 500:
+        return Result("retry", error=f"Flickr answered HTTP {status}")
+    text = f"Flickr error {body.get('code')}: {body.get('message', 'no message')}"
+    return Result("retry" if body.get("code") == 9 else "failed", error=text)  # 9: too fast
 
 
 def _review_result(status: int, data: Any, to: str) -> Result:
@@ -424,9 +450,11 @@ async def _send(
         url, headers, body = linkedin_request(out, ends.linkedin)
     elif out.channel == "google-reviews":
         url, headers, body = review_reply_request(out, ends.google_business)
+    elif out.channel == "flickr":
+        url, headers, body = flickr_request(out, ends.flickr)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
-    form = out.channel == "twilio-sms"  # Twilio takes form fields, the others JSON
+    form = out.channel in ("twilio-sms", "flickr")  # form fields; the others take JSON
     data_out: Any = raw if raw is not None else (body if form else None)
     try:
         async with http.request(
@@ -466,6 +494,8 @@ async def _send(
         result = _linkedin_result(status, data, answer_headers)
     elif out.channel == "google-reviews":
         result = _review_result(status, data, out.to)
+    elif out.channel == "flickr":
+        result = _flickr_result(status, data)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

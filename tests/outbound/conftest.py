@@ -71,6 +71,7 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/rest/socialActions/{post}/comments", platform.handle)
     app.router.add_put("/v4/{review:.*}/reply", platform.handle)
+    app.router.add_post("/services/rest/", platform.handle)
     app.router.add_post("/2/dm_conversations/with/{participant}/messages", platform.handle)
     async with TestServer(app) as server:
         platform.url = str(server.make_url("")).rstrip("/")
@@ -89,6 +90,7 @@ async def ctx(
         "twilio_api_url": fake.url, "line_api_url": fake.url, "viber_api_url": fake.url,
         "x_api_url": fake.url, "youtube_api_url": fake.url,
         "linkedin_api_url": fake.url, "google_business_url": fake.url,
+        "flickr_api_url": fake.url,
         "send_timeout_s": 0.5, "send_backoff_s": 0.05,
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:

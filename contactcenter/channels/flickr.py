@@ -1,0 +1,101 @@
+"""Flickr comments (CHANNELS.md §16): no webhook, so the worker polls the recent activity on the
+brand's photos (flickr.activity.userPhotos, OAuth 1.0a signed) and keeps other people's
+comments; a photo is a public conversation ("photo:<id>"), answered with addComment."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from contactcenter.channels.base import InboundBatch, InboundMessage, clean_text
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import ChannelAccount
+
+USE_POLLING = "Flickr has no comment webhook: this account is polled by the worker."
+
+
+def _enc(value: str) -> str:
+    return quote(value, safe="~-._")
+
+
+def oauth1_signature(method: str, url: str, params: Mapping[str, str], consumer_secret: str,
+                     token_secret: str) -> str:  # fmt: skip
+    """RFC 5849 §3.4: HMAC-SHA1 over METHOD&url&sorted, encoded parameters."""
+    pairs = sorted((_enc(k), _enc(v)) for k, v in params.items())
+    normalized = "&".join(f"{k}={v}" for k, v in pairs)
+    base = "&".join((method.upper(), _enc(url), _enc(normalized)))
+    key = f"{_enc(consumer_secret)}&{_enc(token_secret)}"
+    return base64.b64encode(hmac.digest(key.encode(), base.encode(), hashlib.sha1)).decode()
+
+
+def signed_params(
+    method: str, url: str, params: dict[str, str], creds: Mapping[str, Any]
+) -> dict[str, str]:
+    """`params` plus the oauth_* fields and their signature, ready to send."""
+    out = params | {
+        "oauth_consumer_key": str(creds["api_key"]),
+        "oauth_token": str(creds["oauth_token"]),
+        "oauth_signature_method": "HMAC-SHA1",
+        "oauth_timestamp": str(int(time.time())),
+        "oauth_nonce": secrets.token_hex(8),
+        "oauth_version": "1.0",
+    }
+    out["oauth_signature"] = oauth1_signature(
+        method, url, out, str(creds["api_secret"]), str(creds["oauth_token_secret"])
+    )
+    return out
+
+
+class Flickr:
+    name = "flickr"
+    required_credentials: tuple[str, ...] = (
+        "api_key",
+        "api_secret",
+        "user_id",
+        "oauth_token",
+        "oauth_token_secret",
+    )
+
+    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
+
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
+
+    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
+        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
+
+
+def activity_messages(
+    data: dict[str, Any], own: str, after: int
+) -> tuple[list[InboundMessage], int]:
+    """Comments by others newer than `after` (unix s) in a userPhotos answer, and the newest."""
+    out, newest = [], after
+    for item in (data.get("items") or {}).get("item") or []:
+        photo = str(item.get("id"))
+        for event in (item.get("activity") or {}).get("event") or []:
+            added = int(event.get("dateadded") or 0)
+            if event.get("type") != "comment" or event.get("user") == own or added <= after:
+                continue
+            newest = max(newest, added)
+            out.append(
+                InboundMessage(
+                    platform_message_id=str(event["commentid"]),
+                    conversation_id=f"photo:{photo}",
+                    sender_id=str(event["user"]),
+                    sender_name=str(event.get("username") or ""),
+                    sent_at=datetime.fromtimestamp(added, tz=UTC),
+                    kind="comment",
+                    text=clean_text(str(event.get("_content") or "")),
+                )
+            )
+    return out, newest

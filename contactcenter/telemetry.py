@@ -61,20 +61,21 @@ class Batch:
             self.floats[_field(f"{name}_sum", labels)] += value
 
     async def flush(self, redis: Redis) -> None:
-        """Write and forget; a Redis error is logged (metrics never fail the work they count)."""
+        """Write and forget; a Redis error is logged (metrics never fail the work they count).
+        What is counted while the write is in flight goes into fresh dicts, not lost."""
         if not (self.ints or self.floats):
             return
+        ints, floats = self.ints, self.floats
+        self.ints, self.floats = defaultdict(int), defaultdict(float)
         try:
             async with redis.pipeline(transaction=False) as pipe:
-                for f, n in self.ints.items():
+                for f, n in ints.items():
                     pipe.hincrby(KEY, f, n)
-                for f, x in self.floats.items():
+                for f, x in floats.items():
                     pipe.hincrbyfloat(KEY, f, x)
                 await pipe.execute()
         except Exception:
             log.warning("telemetry.flush_failed", exc_info=True)
-        self.ints.clear()
-        self.floats.clear()
 
 
 async def read(redis: Redis) -> dict[str, float]:

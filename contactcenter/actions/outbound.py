@@ -12,16 +12,18 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import aiohttp
 import asyncpg
 from arq import ArqRedis
 
-from contactcenter import live
+from contactcenter import live, logs
 from contactcenter.outbound import senders, smtp
 from contactcenter.store.queries import q
 
+log = logs.get_logger(__name__)
 MAX_ATTEMPTS = 6
 MAX_BACKOFF_S = 600.0
 WINDOW = timedelta(hours=24)  # WhatsApp, Messenger, Instagram: free replies this long
@@ -70,13 +72,17 @@ def window_error(
         return None
     age = now - last_inbound if last_inbound is not None else None
     if channel == "whatsapp" and (age is None or age > WINDOW):
-        return ("WhatsApp allows free-form messages only within 24 hours of the customer's last "
-                "message; send an approved template instead.")  # fmt: skip
+        return (
+            "WhatsApp allows free-form messages only within 24 hours of the customer's last "
+            "message; send an approved template instead."
+        )
     if channel in META_MESSAGING and (age is None or age > HUMAN_AGENT_WINDOW):
         name = channel.capitalize()
-        return (f"{name} allows replies within 24 hours of the customer's last message, or 7 "
-                "days with the human-agent tag; this conversation is older. The customer has "
-                "to write first.")  # fmt: skip
+        return (
+            f"{name} allows replies within 24 hours of the customer's last message, or 7 "
+            "days with the human-agent tag; this conversation is older. The customer has "
+            "to write first."
+        )
     return None
 
 
@@ -88,27 +94,65 @@ def message_tag(channel: str, last_inbound: datetime | None, now: datetime) -> s
 
 
 async def do_deliver(
-    pool: asyncpg.Pool, http: aiohttp.ClientSession, ends: senders.Endpoints, message_id: int,
-    now: datetime, *, timeout_s: float, base_backoff_s: float, redis: ArqRedis | None = None,
-) -> Delivery:  # fmt: skip
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    ends: senders.Endpoints,
+    message_id: int,
+    now: datetime,
+    *,
+    timeout_s: float,
+    base_backoff_s: float,
+    redis: ArqRedis | None = None,
+) -> Delivery:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_CLAIM, message_id)
         if row is None:
             return Delivery(message_id, "skipped")
         target = await conn.fetchrow(_TARGET, row["ticket_id"])
-    base = {"message_id": message_id, "ticket_id": row["ticket_id"],
-            "brand_id": str(row["brand_id"]), "attempt": row["send_attempts"]}  # fmt: skip
+    base = {
+        "message_id": message_id,
+        "ticket_id": row["ticket_id"],
+        "brand_id": str(row["brand_id"]),
+        "attempt": row["send_attempts"],
+    }
+    try:
+        result = await _attempt(pool, http, ends, row, target, message_id, now, timeout_s, redis)
+    except Exception as exc:  # anything unforeseen: retried, never left stuck in 'sending'
+        log.exception("outbound.attempt_crashed", message_id=message_id)
+        error = f"internal error while sending: {type(exc).__name__}"
+        result = senders.Result("retry", error=error)
+    return await _record(pool, row, message_id, result, now, base_backoff_s, base)
+
+
+async def _attempt(
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    ends: senders.Endpoints,
+    row: Any,
+    target: Any,
+    message_id: int,
+    now: datetime,
+    timeout_s: float,
+    redis: ArqRedis | None,
+) -> senders.Result:
     conversation = target["platform_conversation_id"]
-    refused = None if row["template"] else window_error(
-        target["channel"], target["last_inbound_at"], now, conversation)  # fmt: skip
+    refused = (
+        None
+        if row["template"]
+        else window_error(target["channel"], target["last_inbound_at"], now, conversation)
+    )
     if refused:
         result = senders.Result("failed", error=refused)
     elif target["channel"] == "email":
         async with pool.acquire() as conn:
             thread = await conn.fetchrow(_REPLY_THREAD, row["ticket_id"])
-        msg = smtp.build(target["credentials"], target["platform_conversation_id"],
-                         row["text"] or "", tuple(thread) if thread else None,
-                         idempotency_key(message_id))  # fmt: skip
+        msg = smtp.build(
+            target["credentials"],
+            target["platform_conversation_id"],
+            row["text"] or "",
+            tuple(thread) if thread else None,
+            idempotency_key(message_id),
+        )
         result = await smtp.send(target["credentials"], msg, timeout_s)
     elif target["channel"] == "webchat":
         if redis is None:
@@ -129,23 +173,45 @@ async def do_deliver(
                 target_id = latest["reply_to_platform_id"] if channel == "linkedin" else None
                 reply_to = reply_to or target_id or latest["platform_message_id"]
                 mention = latest["username"]
-        out = senders.Outgoing(channel, target["credentials"], target["platform_conversation_id"],
-                               row["text"], row["template"], reply_to,
-                               message_tag(channel, last_inbound, now),
-                               _callback(ends, channel, row["channel_account_id"]),
-                               idempotency_key(message_id), mention)  # fmt: skip
+        out = senders.Outgoing(
+            channel,
+            target["credentials"],
+            target["platform_conversation_id"],
+            row["text"],
+            row["template"],
+            reply_to,
+            message_tag(channel, last_inbound, now),
+            _callback(ends, channel, row["channel_account_id"]),
+            idempotency_key(message_id),
+            mention,
+        )
         result = await senders.send(http, ends, out, timeout_s)
+    return result
+
+
+async def _record(
+    pool: asyncpg.Pool,
+    row: Any,
+    message_id: int,
+    result: senders.Result,
+    now: datetime,
+    base_backoff_s: float,
+    base: dict[str, Any],
+) -> Delivery:
+    """Store the attempt's outcome: sent, queued again with a backoff, or failed."""
     async with pool.acquire() as conn:
         if result.outcome == "sent":
-            status = await conn.fetchval(_SENT, message_id, result.platform_id,
-                                         row["channel_account_id"])  # fmt: skip
+            status = await conn.fetchval(
+                _SENT, message_id, result.platform_id, row["channel_account_id"]
+            )
             return Delivery(outcome="sent", status=status, **base)
         if result.outcome == "retry" and row["send_attempts"] < MAX_ATTEMPTS:
             delay = backoff_s(row["send_attempts"], base_backoff_s, result.retry_after_s)
             at = now + timedelta(seconds=delay)
             await conn.execute(_RETRY, message_id, at, f"retrying: {result.error}")
-            return Delivery(outcome="retry", status="queued", next_attempt_at=at,
-                            error=result.error, **base)  # fmt: skip
+            return Delivery(
+                outcome="retry", status="queued", next_attempt_at=at, error=result.error, **base
+            )
         error = result.error or "failed"
         if result.outcome == "retry":
             error += f" (gave up after {row['send_attempts']} attempts)"

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from contactcenter import logs
 from contactcenter.actions.ingest import AfterCommit, IngestUnit, do_ingest
 from contactcenter.channels.base import InboundBatch
 from contactcenter.channels.flickr import activity_messages, signed_params
@@ -23,6 +24,7 @@ from contactcenter.channels.youtube import thread_messages
 from contactcenter.models import ChannelAccount
 from contactcenter.store.queries import q
 
+log = logs.get_logger(__name__)
 MAX_PAGES = 5
 _DUE = q("pollers.due_accounts")
 _SAVE = q("pollers.save")
@@ -45,34 +47,29 @@ async def do_poll_youtube(
 ) -> PollResult:
     result = PollResult()
     async with conn.transaction():  # the row locks keep other workers off these accounts
-        rows = await conn.fetch(_DUE, "youtube")
-        for row in rows:
-            account = ChannelAccount.model_validate(
-                {
-                    k: row[k]
-                    for k in (
-                        "id",
-                        "brand_id",
-                        "channel",
-                        "name",
-                        "queue_id",
-                        "credentials",
-                        "created_at",
-                        "disabled_at",
-                    )
-                }
-            )
+        for row in await conn.fetch(_DUE, "youtube"):
+            account = _account(row)
             cursor = dict(row["cursor"])
-            batch, newest, blocked, error = await _fetch(http, base, account, cursor, now)
-            if batch.messages:
-                outcomes, after = await do_ingest(
-                    conn, [IngestUnit(account, batch)], reopen_window_s
-                )
-                result.stored += outcomes[0].stored
-                result.after.append(after)
-            if newest is not None:
-                cursor["after"] = newest.isoformat()
-            await conn.execute(_SAVE, account.id, cursor, blocked, error)
+            try:
+                batch, newest, blocked, error = await _fetch(http, base, account, cursor, now)
+            except Exception as exc:  # one account's trouble never stops the others
+                log.exception("poll.youtube_failed", account_id=str(account.id))
+                batch, newest, blocked = InboundBatch(), None, None
+                error = f"YouTube poll failed: {type(exc).__name__}"
+            try:
+                async with conn.transaction():  # a savepoint per account
+                    if batch.messages:
+                        outcomes, after = await do_ingest(
+                            conn, [IngestUnit(account, batch)], reopen_window_s
+                        )
+                        result.stored += outcomes[0].stored
+                        result.after.append(after)
+                    if newest is not None:
+                        cursor["after"] = newest.isoformat()
+                    await conn.execute(_SAVE, account.id, cursor, blocked, error)
+            except asyncpg.PostgresError as exc:
+                result.errors.append(f"YouTube account {account.id}: {type(exc).__name__}")
+                continue
             result.accounts += 1
             if error:
                 result.errors.append(error)
@@ -175,31 +172,41 @@ async def _fetch(
         async with http.get(
             f"{base.rstrip('/')}/youtube/v3/commentThreads", params=params, headers=headers
         ) as resp:
-            data = await resp.json(content_type=None)
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:  # an HTML error page from a proxy
+                data = None
+            # on any error the cursor stays: what was read is stored, the rest is read next time
             if resp.status in (403, 429) and _quota(data):
-                return batch, newest, _next_pacific_midnight(now), "YouTube quota exceeded"
+                return batch, None, _next_pacific_midnight(now), "YouTube quota exceeded"
             if resp.status == 429:
-                wait = float(resp.headers.get("Retry-After", "60"))
-                return batch, newest, now + timedelta(seconds=wait), "YouTube rate limit"
-            if resp.status >= 400:
-                message = ((data or {}).get("error") or {}).get("message", f"HTTP {resp.status}")
-                return batch, newest, None, f"YouTube error: {message}"
+                retry = resp.headers.get("Retry-After", "60")
+                wait = float(retry) if retry.isdigit() else 60.0
+                return batch, None, now + timedelta(seconds=wait), "YouTube rate limit"
+            if resp.status >= 400 or not isinstance(data, dict):
+                message = (
+                    ((data or {}).get("error") or {}).get("message", f"HTTP {resp.status}")
+                    if isinstance(data, dict)
+                    else f"HTTP {resp.status}"
+                )
+                return batch, None, None, f"YouTube error: {message}"
         done = False
         for thread in data.get("items", []):
-            messages, own = thread_messages(thread, str(creds["channel_id"]))
+            messages, own, latest = thread_messages(thread, str(creds["channel_id"]))
             batch.echoes += own
-            latest = max((m.sent_at for m in messages), default=None)
             if after is not None and (latest is None or latest <= after):
-                done = True  # newest first: everything further down is older
+                done = True  # ordered by latest activity: everything further down is older
                 break
             batch.messages += [m for m in messages if after is None or m.sent_at > after]
             if latest is not None and (newest is None or latest > newest):
                 newest = latest
         token = data.get("nextPageToken")
         if done or not token:
-            break
+            return batch, newest, None, None  # complete: the cursor may move
         params["pageToken"] = token
-    return batch, newest, None, None
+    # more pages than one poll reads: keep what was found, but not the cursor (next time
+    # starts from the top again; duplicates are ignored)
+    return batch, None, None, "more than 5 pages of new comments"
 
 
 def _quota(data: Any) -> bool:

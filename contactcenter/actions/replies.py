@@ -16,6 +16,7 @@ import asyncpg
 from contactcenter.actions import outbound, sla
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Message, Ticket, User
+from contactcenter.store import sla as sla_store
 from contactcenter.store import tickets as store
 
 
@@ -40,6 +41,13 @@ async def do_post(
         events: list[dict[str, Any]] = []
         fire_at: set[datetime] = set()
         if not note:
+            # ingest may have started a wait the worker has not turned into a clock yet: do it
+            # now, so this reply meets that clock instead of skipping it
+            pending = await sla_store.take_ticket_work(conn, ticket.id)
+            if pending is not None:
+                earlier = await sla.do_sync(conn, {ticket.id: pending})
+                events += earlier.events
+                fire_at |= earlier.fire_at
             replied = await store.record_reply(conn, ticket.id, user.id)
             previous, at = replied["previous"], replied["at"]
             _check_channel_rules(replied["channel"], replied["last_inbound_at"], at, template,
@@ -53,7 +61,7 @@ async def do_post(
                 events.append(event | data)
             synced = await sla.do_sync(conn, {ticket.id: at})
             events += synced.events
-            fire_at = synced.fire_at
+            fire_at |= synced.fire_at
         message = await store.insert_agent_message(
             conn, ticket.id, "note" if note else "outbound", text, user.id, template
         )

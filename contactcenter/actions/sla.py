@@ -17,12 +17,16 @@ from uuid import UUID
 
 import asyncpg
 
+from contactcenter import logs
 from contactcenter.api.schemas_sla import SlaCalendarIn
 from contactcenter.sla import clocks as sla
+from contactcenter.sla.calendar import EmptyCalendarError
 from contactcenter.store import sla as store
 from contactcenter.store import tickets as ticket_store
 
+log = logs.get_logger(__name__)
 DRAIN_BATCH = 500
+calendar_errors = (EmptyCalendarError, OverflowError)
 FIRE_BATCH = 1000
 
 
@@ -95,9 +99,12 @@ async def do_sync(conn: asyncpg.Connection, work: dict[int, datetime]) -> SlaRes
     resumes: list[tuple[sla.Clock, datetime]] = []
     breaches: list[tuple[sla.Facts, sla.Clock]] = []
     for f in facts:
-        changes = sla.reconcile(
-            f, existing.get(f.ticket_id, []), policies[f.ticket_id], work[f.ticket_id]
-        )
+        clocks, policy = existing.get(f.ticket_id, []), policies[f.ticket_id]
+        try:
+            changes = sla.reconcile(f, clocks, policy, work[f.ticket_id])
+        except calendar_errors as exc:  # one ticket's calendar must not block the others
+            log.error("sla.reconcile_failed", ticket_id=f.ticket_id, error=str(exc))
+            continue
         new += [(f, c) for c in changes.clocks if c.id is None]
         changed += [c for c in changes.clocks if c.id is not None]
         pauses += changes.pauses
@@ -147,11 +154,14 @@ async def do_fire_due(
                 await store.fired(conn, row["id"], clock.stage, clock.breached_at, None)
                 continue
             passed, breached = sla.stages_passed(clock, policy, now)
+            for stage in range(clock.stage + 1, passed + 1):  # each warning, even if late
+                at = sla.stage_instant(clock, policy, stage)
+                await _record(
+                    conn, row["brand_id"], row["ticket_id"], clock, stage, row, result, at
+                )
             if breached and clock.due_at is not None:
                 clock.breached_at = clock.due_at
                 await _record(conn, row["brand_id"], row["ticket_id"], clock, 0, row, result)
-            elif passed > clock.stage:
-                await _record(conn, row["brand_id"], row["ticket_id"], clock, passed, row, result)
             clock.stage = passed
             clock.next_fire_at = sla.next_fire(clock, policy)
             if clock.next_fire_at is not None and clock.next_fire_at <= now and not breached:
@@ -165,13 +175,14 @@ async def do_fire_due(
 
 async def _record(
     conn: asyncpg.Connection, brand_id: UUID, ticket_id: int, clock: sla.Clock, stage: int,
-    who: Any, result: SlaResult,
+    who: Any, result: SlaResult, instant: datetime | None = None,
 ) -> None:  # fmt: skip
-    """Store one warning (stage ≥ 1) or breach (stage 0) with its event, unless recorded."""
+    """Store one warning (stage ≥ 1, at `instant`) or breach (stage 0) with its event, unless
+    it was recorded before."""
     if clock.id is None:
         return
     breach = stage == sla.BREACH_STAGE
-    due = clock.due_at if breach else sla_stage_instant(clock)
+    due = clock.due_at if breach else instant
     if due is None:
         return
     fired_at = await store.insert_alert(
@@ -193,10 +204,6 @@ async def _record(
     await ticket_store.insert_event(conn, brand_id, kind, ticket_id, None, data)
     result.events.append({"type": kind, "brand_id": str(brand_id), "ticket_id": ticket_id,
                           "fired_at": fired_at.isoformat()} | data)  # fmt: skip
-
-
-def sla_stage_instant(clock: sla.Clock) -> datetime | None:
-    return clock.next_fire_at or clock.due_at
 
 
 def _get(source: Any, name: str) -> Any:

@@ -74,6 +74,8 @@ async def queue_metrics(request: web.Request) -> web.Response:
     now = datetime.now(UTC)
     start, end = query.period(now)
     interval_s = (query.interval or 0) * 60
+    if interval_s:  # intervals start on the quarter hour, like the rollups' buckets
+        start = board.floor15(start)
     async with db.connection(request.app[keys.POOL]) as conn:
         items = await board.queues(
             conn, query.brand_id, start, end, interval_s, query.group_by, now

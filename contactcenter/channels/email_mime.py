@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
@@ -106,9 +106,9 @@ def _content(msg: EmailMessage, message_id: str) -> tuple[str, tuple[Attachment,
     html = msg.get_body(preferencelist=("html",))
     text = ""
     if plain is not None:
-        text = plain.get_content()
+        text = _decoded(plain)
     elif html is not None:
-        text = html_to_text(html.get_content())
+        text = html_to_text(_decoded(html))
     attachments = tuple(
         Attachment(
             "file",
@@ -122,6 +122,15 @@ def _content(msg: EmailMessage, message_id: str) -> tuple[str, tuple[Attachment,
     return text, attachments
 
 
+def _decoded(part: MIMEPart) -> str:
+    """The part's text; an unknown or lying charset falls back to UTF-8 with replacements."""
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError):
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
 def _with_subject(subject: str, text: str) -> str:
     """The subject leads the first message of a thread (agents read it like a headline)."""
     if subject and not re.match(r"^(re|aw|fwd?|wg)\s*:", subject, re.I):
@@ -130,19 +139,20 @@ def _with_subject(subject: str, text: str) -> str:
 
 
 def trim_quotes(text: str) -> str:
-    """The new part of a reply: everything above the quoted history."""
+    """The new part of a reply: everything above the quoted history (linear in the length)."""
     lines = text.replace("\r\n", "\n").split("\n")
+    trailing = len(lines)  # where a run of '>' lines reaching the end starts (blanks aside)
+    for i in range(len(lines) - 1, -1, -1):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith(">"):
+            break
+        if stripped:
+            trailing = i
     for i, line in enumerate(lines):
-        if i > 0 and (any(p.match(line) for p in QUOTE_STARTS) or _quoted_block(lines[i:])):
+        if i > 0 and (i >= trailing or any(p.match(line) for p in QUOTE_STARTS)):
             lines = lines[:i]
             break
     return "\n".join(lines).strip()
-
-
-def _quoted_block(rest: list[str]) -> bool:
-    """A run of '>' lines to the end (blank lines aside) is quoted history."""
-    content = [line for line in rest if line.strip()]
-    return bool(content) and all(line.lstrip().startswith(">") for line in content)
 
 
 class _Text(HTMLParser):

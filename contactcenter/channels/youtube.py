@@ -50,20 +50,27 @@ def _comment(thread_id: str, comment: dict[str, Any], own: str) -> InboundMessag
     )
 
 
-def thread_messages(thread: dict[str, Any], own: str) -> tuple[list[InboundMessage], int]:
-    """The customers' comments of one commentThread resource, and how many were our own."""
+def thread_messages(
+    thread: dict[str, Any], own: str
+) -> tuple[list[InboundMessage], int, datetime | None]:
+    """The customers' comments of one commentThread resource, how many were our own, and the
+    thread's latest activity (ours included: the list is ordered by it)."""
     snippet = thread.get("snippet") or {}
     comments = [
         snippet.get("topLevelComment") or {},
-        *list((thread.get("replies") or {}).get("comments") or []),
+        *((thread.get("replies") or {}).get("comments") or []),
     ]
-    out, own_count = [], 0
+    out, own_count, latest = [], 0, None
     for c in comments:
         if not c.get("id"):
             continue
+        published = (c.get("snippet") or {}).get("publishedAt")
+        if published:
+            at = datetime.fromisoformat(str(published).replace("Z", "+00:00"))
+            latest = at if latest is None or at > latest else latest
         m = _comment(str(thread["id"]), c, own)
         if m is None:
             own_count += 1
         else:
             out.append(m)
-    return out, own_count
+    return out, own_count, latest

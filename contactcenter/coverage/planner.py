@@ -87,13 +87,14 @@ async def plan(
     zone = timezone_of(queue)
     kinds = await conn.fetch(_KIND, queue.id)
     kind = kinds[0]["kind"] if kinds else "chat"
-    aht_s, source = await _aht(conn, queue, start)
+    history_end = min(start, datetime.now(UTC))  # history is the past, whatever `from` is
+    aht_s, source = await _aht(conn, queue, history_end)
     shifts = await conn.fetch(_SHIFTS, queue.id, start, end)
     concurrency = _concurrency(await conn.fetch(_CAPACITY, queue.id), kind)
     effective = aht_s / concurrency
     threshold = queue.sl_threshold_s or (20 if kind in ("voice", "chat") else 3600)
     method = "workload" if kind in WORKLOAD_KINDS else "erlang_c"
-    arrivals_at = await _arrivals(conn, queue, start, zone, interval_min)
+    arrivals_at = await _arrivals(conn, queue, history_end, zone, interval_min)
     step = timedelta(minutes=interval_min)
     first = _floor(start, zone, interval_min)
     intervals: list[Interval] = []

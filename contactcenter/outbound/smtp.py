@@ -18,7 +18,7 @@ from contactcenter.outbound.senders import Result
 
 
 def reply_subject(subject: str) -> str:
-    subject = subject.strip()
+    subject = " ".join(subject.split())  # a header cannot carry CR/LF (header injection)
     if not subject:
         return "Re: your message"
     return subject if re.match(r"^(re|aw)\s*:", subject, re.I) else f"Re: {subject}"

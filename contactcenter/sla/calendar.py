@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from contactcenter.routing import shifts
 
-# How far `add` looks for working time before it calls the calendar empty (a policy with no
-# open hours at all is refused when it is created; this only bounds a pathological one).
-SEARCH_WEEKS = 60
+# How far `add` looks for working time before it calls the calendar empty: a year of business
+# time at four hours a week takes 44 years, so 60 years bounds only a pathological calendar.
+SEARCH_WEEKS = 60 * 52
+CHUNK_WEEKS = 26
 WEEK = 7
 
 
@@ -49,15 +50,18 @@ def add(plan: shifts.Plan | None, start: datetime, seconds: float) -> datetime:
         return start + timedelta(seconds=seconds)
     left = max(seconds, 0.0)
     at = start
-    for weeks in (2, 8, SEARCH_WEEKS):
-        for lo, hi in _intervals_from(plan, at, weeks):
+    for weeks in (2, 8, *([CHUNK_WEEKS] * (SEARCH_WEEKS // CHUNK_WEEKS))):
+        spans = _intervals_from(plan, at, weeks)
+        for lo, hi in spans:
             lo = max(lo, at)
             span = (hi - lo).total_seconds()
             if left <= span:
                 return lo + timedelta(seconds=left)
             left -= span
             at = hi
-    raise EmptyCalendarError("the calendar has no working hours in the coming year")
+        if not spans:  # nothing in these weeks (they covered at least weeks - 1 past `at`)
+            at += timedelta(weeks=weeks - 1)
+    raise EmptyCalendarError("the calendar has too few working hours for this target")
 
 
 def between(plan: shifts.Plan | None, a: datetime, b: datetime) -> float:

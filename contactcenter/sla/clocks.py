@@ -150,7 +150,10 @@ def _wanted(facts: Facts, policy: Policy | None) -> dict[tuple[str, datetime], i
 
 
 def _update(clock: Clock, facts: Facts, policy: Policy, at: datetime, out: Changes) -> bool:
-    """Follow priority, queue, policy and status; True when anything changed."""
+    """Follow priority, queue, policy and status; True when anything changed. A change time
+    older than the clock's running segment (a late work row) counts from the segment start."""
+    if clock.resumed_at is not None and at < clock.resumed_at:
+        at = clock.resumed_at
     target_s = policy.target_s(facts.priority, clock.target) or clock.target_s
     moved = (clock.policy_id, clock.queue_id, clock.priority, clock.target_s) != (
         policy.id, facts.queue_id, facts.priority, target_s)  # fmt: skip
@@ -239,3 +242,11 @@ def stages_passed(clock: Clock, policy: Policy, now: datetime) -> tuple[int, boo
     while passed < len(policy.warn_at) and policy.warn_at[passed] * clock.target_s <= used + 1e-6:
         passed += 1
     return passed, False
+
+
+def stage_instant(clock: Clock, policy: Policy, stage: int) -> datetime | None:
+    """When warning `stage` (1-based) was reached in the current running segment."""
+    if clock.resumed_at is None or not 0 < stage <= len(policy.warn_at):
+        return None
+    left = policy.warn_at[stage - 1] * clock.target_s - clock.consumed_s
+    return calendar.add(policy.plan, clock.resumed_at, max(left, 0.0))

@@ -192,3 +192,12 @@ async def list_policies(
 
 async def work_for_brand(conn: asyncpg.Connection, brand_id: UUID) -> None:
     await conn.execute(_WORK_FOR_POLICY, brand_id)
+
+
+_TAKE_TICKET_WORK = q("sla.take_ticket_work")
+
+
+async def take_ticket_work(conn: asyncpg.Connection, ticket_id: int) -> datetime | None:
+    """The earliest pending change of one ticket, taken off sla_work; None when none."""
+    rows = await conn.fetch(_TAKE_TICKET_WORK, ticket_id)
+    return min((r["at"] for r in rows), default=None)

@@ -11,7 +11,8 @@ SELECT * FROM sla_clocks WHERE ticket_id = ANY($1::bigint[]) AND state <> 'done'
 SELECT id, sla_policy_id FROM queues WHERE id = ANY($1::uuid[]);
 
 -- name: brand_policies
-SELECT * FROM sla_policies WHERE brand_id = ANY($1::uuid[]);
+-- Oldest first: when two policies name the same channel, the older one wins, every time.
+SELECT * FROM sla_policies WHERE brand_id = ANY($1::uuid[]) ORDER BY created_at, id;
 
 -- name: policies_by_id
 SELECT * FROM sla_policies WHERE id = ANY($1::uuid[]);
@@ -25,7 +26,14 @@ SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5
                      $11::timestamptz[], $12::timestamptz[], $13::text[], $14::smallint[],
                      $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::uuid[],
                      $19::timestamptz[], $20::text[])
-ON CONFLICT (ticket_id, target, started_at) DO NOTHING
+-- A clock stopped because its ticket moved away (stop_reason 'changed') and wanted again (moved
+-- back) runs again; one that was met or breached keeps its outcome.
+ON CONFLICT (ticket_id, target, started_at) DO UPDATE
+    SET policy_id = EXCLUDED.policy_id, queue_id = EXCLUDED.queue_id, priority = EXCLUDED.priority,
+        target_s = EXCLUDED.target_s, consumed_s = EXCLUDED.consumed_s,
+        resumed_at = EXCLUDED.resumed_at, due_at = EXCLUDED.due_at, state = EXCLUDED.state,
+        next_fire_at = EXCLUDED.next_fire_at, stopped_at = NULL, stop_reason = NULL
+    WHERE sla_clocks.state = 'done' AND sla_clocks.stop_reason = 'changed'
 RETURNING id, ticket_id, target, started_at;
 
 -- name: update_clock
@@ -133,3 +141,8 @@ WHERE kind = ANY($1::text[]) AND ($2::uuid IS NULL OR brand_id = $2)
         WHERE t.id = events.ticket_id
           AND (q.team_id IS NULL OR q.team_id = $6::uuid OR t.assignee_id = $7::uuid)))
 ORDER BY id DESC LIMIT $4;
+
+-- name: take_ticket_work
+-- One ticket's pending recomputes (e.g. ingest's, not drained yet), taken by whoever changes
+-- the ticket next.
+DELETE FROM sla_work WHERE ticket_id = $1 RETURNING at;

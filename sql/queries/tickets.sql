@@ -51,6 +51,8 @@ UPDATE tickets SET
     assignee_id = CASE WHEN routing = 'done' AND $2 NOT IN ('solved', 'closed') THEN NULL ELSE assignee_id END,
     opened_at = CASE WHEN status IN ('solved', 'closed') AND $2 NOT IN ('solved', 'closed') THEN now()
                      ELSE opened_at END,
+    -- solved: nobody waits for an answer any more (a later message starts a new wait)
+    awaiting_since = CASE WHEN $2 IN ('solved', 'closed') THEN NULL ELSE awaiting_since END,
     updated_at = now()
 WHERE id = $1;
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 from arq import ArqRedis
 
@@ -198,3 +199,27 @@ async def test_the_sweep_sends_what_was_missed_and_fails_the_half_sent(
     row = await _message(pool, second["id"])
     assert row["delivery_status"] == "failed" and "may or may not have it" in row["delivery_error"]
     assert (await _message(pool, first["id"]))["delivery_status"] == "sent"
+
+
+async def test_an_unexpected_error_is_retried_not_left_sending(
+    client: Client,
+    world: World,
+    pool: asyncpg.Pool,
+    fake: Fake,
+    ctx: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash inside one attempt (here: a sender bug) queues the message again instead of
+    leaving it in 'sending' for the sweep to fail."""
+    from contactcenter.outbound import senders
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise AttributeError("'NoneType' object has no attribute 'get'")
+
+    monkeypatch.setattr(senders, "send", broken)
+    await customer_writes(client, world, "wamid.crash", PHONE)
+    sent = await (await _reply(client, world)).json()
+    assert await deliver(ctx, sent["id"]) == "retry"
+    row = await _message(pool, sent["id"])
+    assert row["delivery_status"] == "queued"
+    assert row["delivery_error"] == "retrying: internal error while sending: AttributeError"

@@ -44,7 +44,7 @@ def _comment(
 
 @pytest.fixture
 async def youtube() -> Any:
-    state: dict[str, Any] = {"pages": [], "calls": 0, "quota": False}
+    state: dict[str, Any] = {"pages": [], "calls": 0, "quota": False, "fail_page": None}
 
     async def threads(request: web.Request) -> web.Response:
         state["calls"] += 1
@@ -61,6 +61,8 @@ async def youtube() -> Any:
                 status=403,
             )
         page = int(request.query.get("pageToken", "0"))
+        if page == state["fail_page"]:
+            return web.Response(status=502, text="<html>Bad gateway</html>")
         items = state["pages"][page] if page < len(state["pages"]) else []
         body: dict[str, Any] = {"items": items}
         if page + 1 < len(state["pages"]):
@@ -137,3 +139,38 @@ async def test_poll_then_reply(
     [request] = fake.requests
     assert request["path"] == "/youtube/v3/comments" and request["auth"] == "Bearer ya29.token"
     assert request["body"] == {"snippet": {"parentId": "Ugx1", "textOriginal": "Enjoy!"}}
+
+
+async def test_a_failed_page_keeps_the_cursor(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], youtube: Any
+) -> None:
+    """Page 2 fails (an HTML 502): page 1 is stored, the cursor stays, and the next poll reads
+    the older thread it had missed."""
+    base, state = youtube
+    await client.post(
+        "/api/v1/channel-accounts",
+        headers=world.auth("admin"),
+        json={
+            "brand_id": str(world.brand.id),
+            "channel": "youtube",
+            "name": "Acme channel",
+            "queue_id": str(world.queue.id),
+            "credentials": {"channel_id": OWN, "access_token": "t"},
+        },
+    )
+    ctx["settings"] = ctx["settings"].model_copy(update={"youtube_api_url": base})
+    new = {"id": "Ugx9", "snippet": {"topLevelComment": _comment("Ugx9", "ann", "New", 1)}}
+    old = {"id": "Ugx8", "snippet": {"topLevelComment": _comment("Ugx8", "ben", "Older", 30)}}
+    state["pages"], state["fail_page"] = [[new], [old]], 1
+    assert await poll_youtube(ctx) == 1
+    cursor = await pool.fetchrow("SELECT cursor, last_error FROM poll_cursors")
+    assert cursor["cursor"] == {} and "502" in cursor["last_error"]
+    state["fail_page"] = None
+    assert await poll_youtube(ctx) == 1  # Ugx8 now; Ugx9 again is a duplicate
+    stored = [
+        r["platform_message_id"]
+        for r in await pool.fetch(
+            "SELECT platform_message_id FROM messages ORDER BY platform_message_id"
+        )
+    ]
+    assert stored == ["Ugx8", "Ugx9"]

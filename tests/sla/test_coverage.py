@@ -83,14 +83,19 @@ async def test_forecast_gives_the_anchors_example(
 async def test_history_learns_weekday_and_time_and_handle_time(
     client: Client, world: World, pool: asyncpg.Pool
 ) -> None:
-    """8 tickets on each of the four Mondays before, 10:00-10:30, each handled in 600 s →
-    8 expected at Monday 10:00, AHT 600 s from history; other intervals expect nothing."""
+    """8 tickets in one half hour on each of the four same weekdays before now, each handled in
+    600 s → 8 expected in that half hour next week, AHT 600 s from history; other intervals
+    expect nothing. (History is always the past, whatever `from` asks for.)"""
+    now = datetime.now(UTC)
+    slot = (now + timedelta(hours=1)).replace(
+        minute=(now.minute // 30) * 30, second=0, microsecond=0
+    )  # a half hour an hour from now
     contact = await pool.fetchval(
         "INSERT INTO contacts (brand_id, name) VALUES ($1, 'C') RETURNING id", world.brand.id
     )
     for week in range(1, 5):
         for n in range(8):
-            created = MONDAY - timedelta(weeks=week) + timedelta(hours=10, minutes=n)
+            created = slot - timedelta(weeks=week) + timedelta(minutes=n)
             await pool.execute(
                 """INSERT INTO tickets (brand_id, channel_account_id, channel, queue_id,
                        contact_id, platform_conversation_id, status, created_at, assigned_at,
@@ -103,13 +108,14 @@ async def test_history_learns_weekday_and_time_and_handle_time(
         "INSERT INTO agent_queues (user_id, queue_id) VALUES ($1, $2)", world.agent.id,
         world.queue.id,
     )  # fmt: skip
-    resp = await client.get(
-        f"/api/v1/metrics/coverage?queue_id={world.queue.id}&{DAY}", headers=world.auth("admin")
-    )
+    start = slot + timedelta(weeks=1)
+    period = {"queue_id": str(world.queue.id), "from": start.isoformat(),
+              "to": (start + timedelta(days=1)).isoformat()}  # fmt: skip
+    resp = await client.get("/api/v1/metrics/coverage", params=period, headers=world.auth("admin"))
     body = await resp.json()
     assert (body["source"], body["aht_s"]) == ("history", 600.0)
-    arrivals = {i["start"][11:16]: i["arrivals"] for i in body["intervals"] if i["arrivals"]}
-    assert arrivals == {"10:00": 8.0}
+    busy = {i["start"]: i["arrivals"] for i in body["intervals"] if i["arrivals"]}
+    assert busy == {start.isoformat(): 8.0}
     peak = next(i for i in body["intervals"] if i["arrivals"])
     # 8 per 30 min, 600 s per chat at concurrency 4 (the agent's default chat capacity) → 150 s
     assert body["effective_aht_s"] == 150.0 and peak["needed"] >= 1

@@ -308,3 +308,38 @@ async def test_feed_hides_other_teams_tickets_from_agents(
     vip = await pool.fetchval("SELECT id FROM tickets WHERE queue_id = $1", world.queue_b.id)
     assert await feed("agent_b") == [vip] and await feed("supervisor") == [vip]
     assert await feed("agent") == []
+
+
+async def test_a_reply_before_the_drain_still_meets_the_first_response(
+    client: Client, world: World, pool: asyncpg.Pool, arq: ArqRedis
+) -> None:
+    """The agent answers before the worker turned the customer's wait into a clock: the reply
+    computes it first, then meets it."""
+    await make_policy(client, world)
+    await customer_writes(client, world, "wamid.fast1", "4915100000021")
+    assert await pool.fetchval("SELECT count(*) FROM sla_clocks") == 0  # not drained yet
+    tid = await _one_ticket(pool)
+    resp = await client.post(f"/api/v1/tickets/{tid}/messages", json={"text": "Hi!"},
+                             headers=world.auth("agent"))  # fmt: skip
+    assert resp.status == 202
+    first = (await clocks(pool, tid))["first_response"]
+    assert (first["state"], first["met_by"]) == ("done", world.agent.id)
+    assert await pool.fetchval("SELECT count(*) FROM sla_work") == 0
+
+
+async def test_a_reopened_ticket_gets_a_new_response_clock(
+    client: Client, world: World, pool: asyncpg.Pool, arq: ArqRedis
+) -> None:
+    """Solved without a reply, then the customer writes again: a new wait, a new clock (the
+    old one stays stopped)."""
+    await make_policy(client, world)
+    await customer_writes(client, world, "wamid.re1", "4915100000022")
+    await drain(pool, arq)
+    tid = await _one_ticket(pool)
+    await client.patch(f"/api/v1/tickets/{tid}", json={"status": "solved"},
+                       headers=world.auth("agent"))  # fmt: skip
+    await customer_writes(client, world, "wamid.re2", "4915100000022")
+    await drain(pool, arq)
+    rows = await pool.fetch("SELECT state, stop_reason FROM sla_clocks "
+                            "WHERE target = 'first_response' ORDER BY started_at")  # fmt: skip
+    assert [(r["state"], r["stop_reason"]) for r in rows] == [("done", "solved"), ("running", None)]

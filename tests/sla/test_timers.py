@@ -45,17 +45,21 @@ async def test_each_warning_stage_then_the_breach_fires_once(
     assert [k["data"]["stage"] for k in kinds] == [1, 2, 0]
 
 
-async def test_a_late_worker_records_the_breach_not_stale_warnings(
+async def test_a_late_worker_records_every_stage_once(
     client: Client, world: World, pool: asyncpg.Pool, arq: ArqRedis
 ) -> None:
+    """A worker that comes late (past both warnings and the due time) records both warnings,
+    at their own instants, and the breach: once each."""
     await make_policy(client, world)
     await customer_writes(client, world, "wamid.t2", "4915200000002")
     await drain(pool, arq)
     start = await pool.fetchval("SELECT awaiting_since FROM tickets")
     async with pool.acquire() as conn:
         await sla.do_fire_due(conn, start + timedelta(seconds=700))
-    stages = [r["stage"] for r in await pool.fetch("SELECT stage FROM sla_alerts")]
-    assert stages == [0]
+        await sla.do_fire_due(conn, start + timedelta(seconds=800))
+    rows = await pool.fetch("SELECT stage, due_at FROM sla_alerts ORDER BY fired_at, stage")
+    assert [r["stage"] for r in rows] == [1, 2, 0]
+    assert [(r["due_at"] - start).total_seconds() for r in rows] == [300, 480, 600]
 
 
 async def test_two_workers_racing_record_each_breach_exactly_once(

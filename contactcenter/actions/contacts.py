@@ -3,7 +3,7 @@ split, and a contact's history across channels."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,15 +17,17 @@ from contactcenter.store import contacts as store
 PHONE_MARK = "contacts.phone"
 LINK_BATCH = 500
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+OVERLAP = timedelta(minutes=5)
 
 
 async def do_link_by_phone(conn: asyncpg.Connection) -> int:
     """Merge contacts that share a verified phone number (the oldest contact keeps them all),
-    for identities created since the last pass; contacts split by hand are left alone. A
-    conflict (both have an open ticket on one account) is skipped and retried next pass."""
+    for identities created since the last pass minus an overlap (ingest transactions commit
+    out of order; merging twice is a no-op); contacts split by hand are left alone. A conflict
+    (both have an open ticket on one account) is skipped and retried on later passes."""
     mark = await store.get_mark(conn, PHONE_MARK) or EPOCH
     merged = 0
-    rows = await store.new_phone_identities(conn, mark, LINK_BATCH)
+    rows = await store.new_phone_identities(conn, mark - OVERLAP, LINK_BATCH)
     for row in rows:
         same = await store.same_phone(conn, row["brand_id"], row["phone"])
         keep = [c for c in same if not c["no_auto_merge"]]
@@ -37,8 +39,11 @@ async def do_link_by_phone(conn: asyncpg.Connection) -> int:
                         is not None
                     )
             except asyncpg.RaiseError:
-                return merged  # an open-ticket conflict: the mark stays, next pass tries again
-        await store.set_mark(conn, PHONE_MARK, row["created_at"])
+                continue  # both busy on one account: a later pass tries again (the overlap)
+    if rows and len(rows) < LINK_BATCH:
+        await store.set_mark(conn, PHONE_MARK, rows[-1]["created_at"])
+    elif rows:  # a full batch: move on past it, the overlap looks back
+        await store.set_mark(conn, PHONE_MARK, rows[-1]["created_at"] + OVERLAP)
     return merged
 
 

@@ -57,5 +57,8 @@ async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
         return "refused", b"", None, str(exc)
     except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
         return "failed", b"", None, f"could not locate the media: {type(exc).__name__}"
-    got = await download(http, url, headers, limits, attachment.get("mime_type"))
+    from_payload = row["channel"] in ("messenger", "instagram", "facebook", "viber", "api")
+    got = await download(
+        http, url, headers, limits, attachment.get("mime_type"), public_only=from_payload
+    )  # no redirects into our network either
     return got.outcome, got.data, got.mime_type, got.reason

@@ -78,7 +78,7 @@ async def _verify(request: web.Request, account: ChannelAccount) -> None:
             token,
             key,
             algorithms=["RS256"],
-            audience=creds.get("oidc_audience"),
+            audience=creds.get("oidc_audience") or creds.get("audience"),
             options={"require": ["exp", "iss", "aud", "email"]},
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:

@@ -50,6 +50,8 @@ async def locate(
     if channel == "whatsapp":
         auth = {"Authorization": f"Bearer {creds['access_token']}"}
         async with http.get(f"{ends['graph'].rstrip('/')}/{ref}", headers=auth) as resp:
+            if resp.status >= 500 or resp.status == 429:  # temporary: tried again later
+                raise aiohttp.ClientError(f"WhatsApp answered HTTP {resp.status}")
             if resp.status >= 400:
                 raise Refused(f"WhatsApp does not know media {ref} (HTTP {resp.status})")
             info = await resp.json(content_type=None)
@@ -69,16 +71,49 @@ async def locate(
         basic = base64.b64encode(f"{creds['account_sid']}:{creds['auth_token']}".encode()).decode()
         return ref, {"Authorization": f"Basic {basic}"}
     if channel in ("messenger", "instagram", "facebook", "viber", "api") and ref.startswith("http"):
+        await check_public(ref)  # a URL from a payload: never one into our own network
         return ref, {}
     if channel == "email":
         raise Refused("e-mail attachments are not kept by the receiver yet")
     raise Refused(f"downloading {channel} media is not supported yet")
 
 
-async def download(http: aiohttp.ClientSession, url: str, headers: dict[str, str],
-                   limits: Limits, declared: str | None) -> Fetched:  # fmt: skip
+async def check_public(url: str) -> None:
+    """Refuse URLs whose host is (or resolves to) a private, loopback, link-local or reserved
+    address: an attachment URL in a payload must not reach our own network (SSRF)."""
+    import asyncio
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused(f"not an http(s) URL: {url[:100]}")
     try:
-        async with http.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as resp:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            parts.hostname,
+            parts.port or (443 if parts.scheme == "https" else 80),
+            type=socket.SOCK_STREAM,
+        )
+    except OSError as exc:
+        raise Refused(f"cannot resolve {parts.hostname}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise Refused(f"{parts.hostname} is not a public address")
+
+
+async def download(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str], limits: Limits,
+    declared: str | None, *, public_only: bool = False,
+) -> Fetched:  # fmt: skip
+    try:
+        async with http.get(
+            url,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=60),
+            allow_redirects=not public_only,
+        ) as resp:
             if resp.status >= 500 or resp.status == 429:
                 return Fetched("failed", reason=f"the platform answered HTTP {resp.status}")
             if resp.status >= 400:

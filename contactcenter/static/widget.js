@@ -105,10 +105,18 @@
     });
   }
 
+  var events = null;
+  function listen() {
+    if (events && events.readyState !== 2) return;  // one stream (2: closed, e.g. a new token)
+    events = new EventSource(api + "/events?token=" + encodeURIComponent(token));
+    events.addEventListener("message", function (event) { show(JSON.parse(event.data)); });
+  }
+
   var started = null;
   function ready() {
     if (!started) {
       started = start().then(function () {
+        listen();  // before the history: a reply sent meanwhile is not missed (ids dedupe)
         return call("GET", "/messages").catch(function (error) {
           if (/Unknown visitor token/.test(error.message)) {  // expired: start over
             localStorage.removeItem(storageKey);
@@ -119,8 +127,7 @@
         });
       }).then(function (history) {
         history.items.forEach(show);
-        var events = new EventSource(api + "/events?token=" + encodeURIComponent(token));
-        events.addEventListener("message", function (event) { show(JSON.parse(event.data)); });
+        listen();
         return token;
       }).catch(function (error) {
         started = null;

@@ -13,6 +13,7 @@ CREATE TABLE media (
     name          text,
     storage_key   text,                       -- where the bytes are, in the media store
     attempts      smallint NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,              -- after a temporary failure: not before this
     error         text,
     created_at    timestamptz NOT NULL DEFAULT now(),
     stored_at     timestamptz,

@@ -3,6 +3,7 @@
 WITH m AS (
     SELECT id, brand_id, attachments FROM messages
     WHERE id > $1 AND direction = 'inbound' AND attachments <> '[]'::jsonb
+      AND NOT EXISTS (SELECT 1 FROM media d WHERE d.message_id = messages.id)
     ORDER BY id LIMIT $2
 ), ins AS (
     INSERT INTO media (brand_id, message_id, position, mime_type, name)
@@ -21,7 +22,8 @@ SELECT d.id, d.position, d.attempts, m.attachments->(d.position) AS attachment,
        m.channel_account_id, a.channel, a.credentials, m.brand_id
 FROM media d JOIN messages m ON m.id = d.message_id
 JOIN channel_accounts a ON a.id = m.channel_account_id
-WHERE d.status = 'pending' ORDER BY d.id LIMIT 1
+WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
+ORDER BY d.id LIMIT 1
 FOR UPDATE OF d SKIP LOCKED;
 
 -- name: stored
@@ -33,7 +35,10 @@ WHERE id = $1;
 UPDATE media SET status = $2, error = $3, attempts = attempts + 1 WHERE id = $1;
 
 -- name: retry_later
-UPDATE media SET attempts = attempts + 1, error = $2 WHERE id = $1;
+-- A temporary failure: again in 1, 4, 9, 16 minutes (the platforms keep media for days).
+UPDATE media SET attempts = attempts + 1, error = $2,
+                 next_attempt_at = now() + make_interval(mins => (attempts + 1) * (attempts + 1))
+WHERE id = $1;
 
 -- name: for_messages
 SELECT id, message_id, position, status FROM media WHERE message_id = ANY($1::bigint[]);

@@ -8,10 +8,14 @@ WHERE token_hash = $1 AND account_id = $2
 RETURNING visitor_id, display_name, language;
 
 -- name: history
--- The visitor's conversation on this account: their messages and the replies (never notes).
-SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status
-FROM tickets t JOIN messages m ON m.ticket_id = t.id
-WHERE t.channel_account_id = $1 AND t.platform_conversation_id = $2
-  AND m.direction IN ('inbound', 'outbound')
-ORDER BY m.sent_at, m.id
-LIMIT $3;
+-- The visitor's latest $3 messages and the replies sent to them (never notes, nothing still
+-- queued or failed), oldest first.
+SELECT * FROM (
+    SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status
+    FROM tickets t JOIN messages m ON m.ticket_id = t.id
+    WHERE t.channel_account_id = $1 AND t.platform_conversation_id = $2
+      AND (m.direction = 'inbound'
+           OR (m.direction = 'outbound' AND m.delivery_status IN ('sent', 'delivered', 'read')))
+    ORDER BY m.sent_at DESC, m.id DESC
+    LIMIT $3
+) latest ORDER BY sent_at, id;

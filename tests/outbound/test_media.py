@@ -37,6 +37,8 @@ async def graph() -> Any:
     async def info(request: web.Request) -> web.Response:
         assert request.headers["Authorization"] == "Bearer EAAG-test"
         media_id = request.match_info["media_id"]
+        if media_id not in served:
+            return web.Response(status=500, text="temporarily unavailable")
         seen.append(media_id)
         return web.json_response({"url": str(request.url.with_path(f"/files/{media_id}")),
                                   "mime_type": served[media_id][1], "id": media_id})  # fmt: skip
@@ -94,3 +96,38 @@ async def test_limits_refuse_without_retrying(
     errors = sorted(r["error"] for r in rows)
     assert errors == ["larger than 1000 bytes", "type application/pdf is not allowed"]
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_payload_urls_into_our_network_are_refused() -> None:
+    """An attachment URL from a payload (API, Messenger, Viber, …) pointing at a private,
+    loopback or link-local address is refused: no server-side request forgery."""
+    import aiohttp
+
+    from contactcenter.media.fetch import Refused, locate
+
+    async with aiohttp.ClientSession() as http:
+        for url in (
+            "http://169.254.169.254/latest/meta-data/iam",
+            "http://127.0.0.1:5432/",
+            "http://10.0.0.8/admin",
+            "file:///etc/passwd",
+        ):
+            with pytest.raises(Refused):
+                await locate(http, "api", {}, {"platform_media_id": url}, {})
+
+
+async def test_a_temporary_failure_waits_before_the_next_attempt(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], graph: Any
+) -> None:
+    """WhatsApp answers 5xx: the attachment stays pending with a later attempt time, instead of
+    using up its attempts within one pass."""
+    base, served, _ = graph
+    served.clear()  # the fake answers 500 for unknown media
+    ctx["settings"] = ctx["settings"].model_copy(
+        update={"graph_api_url": f"{base}/v21.0", "media_types": "image/*,application/pdf"}
+    )
+    await post_whatsapp(client, world, fixture("whatsapp/image_reply.json"))
+    assert await fetch_media(ctx) == {"failed": 2}
+    assert await fetch_media(ctx) == {}  # not due again yet
+    rows = await pool.fetch("SELECT status, attempts, next_attempt_at > now() AS later FROM media")
+    assert [(r["status"], r["attempts"], r["later"]) for r in rows] == [("pending", 1, True)] * 2

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from contactcenter import keys, logs
+from contactcenter import keys, live, logs
 from contactcenter.actions.ingest import IngestUnit
 from contactcenter.channels.base import (
     InboundBatch,
@@ -40,6 +40,7 @@ _CALL_TICKET = q("voice.call_ticket")
 _NOTE = q("voice.call_note")
 _TAG = q("voice.tag")
 _HOURS = q("voice.queue_hours")
+_ANSWERED = q("voice.answered")
 
 
 def twiml(*verbs: str) -> web.Response:
@@ -157,8 +158,13 @@ async def queue_result(request: web.Request) -> web.StreamResponse:
                     f"The caller hung up after {waited} s in the queue: call them back.",
                     ["abandoned", "callback"])  # fmt: skip
     elif result in ("bridged", "bridging-in-process"):
-        await _note(request, account, sid, "call.answered",
-                    f"Answered after {waited} s in the queue.", [])  # fmt: skip
+        ticket_id = await _note(
+            request, account, sid, "call.answered", f"Answered after {waited} s in the queue.", []
+        )
+        if ticket_id is not None:
+            async with db.connection(request.app[keys.POOL]) as conn:
+                await conn.execute(_ANSWERED, ticket_id)
+            await live.request_sla(request.app[keys.REDIS])  # fmt: skip
     return twiml()
 
 

@@ -89,7 +89,8 @@ BEGIN
                secs => coalesce(q.sl_threshold_s,
                                 CASE WHEN t.kind IN ('voice', 'chat') THEN 20 ELSE 3600 END))),
            coalesce(sum(extract(epoch FROM t.first_replied_at - t.created_at)), 0),
-           count(*) FILTER (WHERE t.first_replied_at IS NULL AND t.status IN ('solved', 'closed'))
+           count(*) FILTER (WHERE (t.first_replied_at IS NULL AND t.status IN ('solved', 'closed'))
+                                  OR 'abandoned' = ANY(t.tags))  -- a caller who hung up in the queue
     FROM tickets t JOIN queues q ON q.id = t.queue_id
     WHERE t.created_at >= v_from AND t.created_at < v_until
     GROUP BY 1, 2, 3, 4;

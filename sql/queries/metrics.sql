@@ -30,7 +30,8 @@ SELECT t.queue_id, t.channel, t.kind,
            AS in_sl,
        coalesce(sum(extract(epoch FROM t.first_replied_at - t.created_at)), 0)::float8
            AS answer_s,
-       count(*) FILTER (WHERE t.first_replied_at IS NULL AND t.status IN ('solved', 'closed'))
+       count(*) FILTER (WHERE (t.first_replied_at IS NULL AND t.status IN ('solved', 'closed'))
+                              OR 'abandoned' = ANY(t.tags))  -- voice: hung up in the queue
            AS abandoned
 FROM tickets t JOIN queues q ON q.id = t.queue_id
 WHERE t.created_at >= $2 AND t.created_at < $3 AND ($1::uuid IS NULL OR t.brand_id = $1)

@@ -21,3 +21,14 @@ WHERE id = $1;
 
 -- name: queue_hours
 SELECT q.hours FROM channel_accounts a JOIN queues q ON q.id = a.queue_id WHERE a.id = $1;
+
+-- name: answered
+-- An agent took the call: that is the first answer (first response met, ASA, service level);
+-- the SLA engine recomputes the ticket's clocks from here.
+WITH t AS (
+    UPDATE tickets SET first_replied_at = coalesce(first_replied_at, now()),
+                       last_replied_at = now(), last_replied_by = assignee_id,
+                       awaiting_since = NULL, updated_at = now()
+    WHERE id = $1 RETURNING id
+)
+INSERT INTO sla_work (ticket_id, at) SELECT id, now() FROM t;

@@ -33,6 +33,19 @@ async def poll_flickr(ctx: dict[str, Any]) -> int:
     return await _announce(ctx, "flickr", result)
 
 
+async def poll_reviews(ctx: dict[str, Any]) -> int:
+    settings: Settings = ctx["settings"]
+    async with db.connection(ctx["pool"]) as conn:
+        result = await pollers.do_poll_reviews(
+            conn,
+            ctx["http"],
+            settings.google_business_url,
+            settings.reopen_window_s,
+            datetime.now(UTC),
+        )
+    return await _announce(ctx, "google_reviews", result)
+
+
 async def _announce(ctx: dict[str, Any], channel: str, result: pollers.PollResult) -> int:
     redis: ArqRedis = ctx["redis"]
     for after in result.after:  # what a webhook's commit would announce

@@ -68,6 +68,14 @@ def create_worker(settings: Settings, **overrides: Any) -> Worker:
                 keep_result=0,
             ),
             cron(
+                poller_jobs.poll_reviews,
+                name="poll_reviews",
+                minute=set(range(0, 60, 10)),  # the push is the fast path; this catches gaps
+                second={50},
+                unique=True,
+                keep_result=0,
+            ),
+            cron(
                 jobs.sweep,
                 name="sweep",
                 second=SWEEP_SECONDS,

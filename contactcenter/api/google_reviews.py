@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,12 +22,10 @@ from contactcenter import keys, logs
 from contactcenter.actions.ingest import IngestUnit
 from contactcenter.channels.base import (
     InboundBatch,
-    InboundMessage,
     bad_signature,
-    clean_text,
     constant_time_equal,
 )
-from contactcenter.channels.google_reviews import STARS
+from contactcenter.channels.google_reviews import review_message
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
@@ -118,7 +115,7 @@ async def push(request: web.Request) -> web.StreamResponse:
     if review is None:
         return web.Response(status=204)  # deleted meanwhile
     outcome = await request.app[keys.COMMITTER].submit(
-        IngestUnit(account, InboundBatch(messages=[_message(str(review_name), review)]))
+        IngestUnit(account, InboundBatch(messages=[review_message(str(review_name), review)]))
     )
     log.info("google_reviews.stored", stored=outcome.stored, duplicates=outcome.duplicates)
     return web.Response(status=204)
@@ -150,23 +147,3 @@ async def _fetch(request: web.Request, account: ChannelAccount, name: str) -> di
             ErrorCode.DATABASE_UNAVAILABLE,
             "The review could not be fetched from Google; Pub/Sub will retry.",
         ) from exc
-
-
-def _message(name: str, review: dict[str, Any]) -> InboundMessage:
-    reviewer = review.get("reviewer") or {}
-    stars = STARS.get(str(review.get("starRating", "")), 0)
-    updated = str(review.get("updateTime") or review.get("createTime") or "")
-    at = datetime.fromisoformat(updated.replace("Z", "+00:00")) if updated else datetime.now(UTC)
-    text = (
-        "★" * stars + "☆" * (5 - stars) + (f" {review['comment']}" if review.get("comment") else "")
-    )
-    who = "anonymous" if reviewer.get("isAnonymous") else str(reviewer.get("displayName") or "")
-    return InboundMessage(
-        platform_message_id=f"{name}@{updated}",
-        conversation_id=f"review:{name}",
-        sender_id=f"review:{name}",
-        sender_name=who,
-        sent_at=min(at, datetime.now(UTC)),
-        kind="review",
-        text=clean_text(text.strip()),
-    )

@@ -5,8 +5,10 @@ this class describes the account and refuses /webhooks/ calls."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
-from contactcenter.channels.base import InboundBatch
+from contactcenter.channels.base import InboundBatch, InboundMessage, clean_text
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
@@ -30,3 +32,23 @@ class GoogleReviews:
 
     def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
         raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)
+
+
+def review_message(name: str, review: dict[str, Any]) -> InboundMessage:
+    reviewer = review.get("reviewer") or {}
+    stars = STARS.get(str(review.get("starRating", "")), 0)
+    updated = str(review.get("updateTime") or review.get("createTime") or "")
+    at = datetime.fromisoformat(updated.replace("Z", "+00:00")) if updated else datetime.now(UTC)
+    text = (
+        "★" * stars + "☆" * (5 - stars) + (f" {review['comment']}" if review.get("comment") else "")
+    )
+    who = "anonymous" if reviewer.get("isAnonymous") else str(reviewer.get("displayName") or "")
+    return InboundMessage(
+        platform_message_id=f"{name}@{updated}",
+        conversation_id=f"review:{name}",
+        sender_id=f"review:{name}",
+        sender_name=who,
+        sent_at=min(at, datetime.now(UTC)),
+        kind="review",
+        text=clean_text(text.strip()),
+    )

@@ -51,8 +51,33 @@ async def google() -> AsyncIterator[str]:
             }
         )
 
+    async def listing(request: web.Request) -> web.Response:
+        assert request.query["orderBy"] == "updateTime desc"
+        older = {
+            "name": "accounts/1001/locations/2002/reviews/r-700",
+            "starRating": "TWO",
+            "comment": "Too bitter",
+            "reviewer": {"isAnonymous": True},
+            "updateTime": "2026-11-28T08:00:00Z",
+        }
+        return web.json_response(
+            {
+                "reviews": [
+                    {
+                        "name": REVIEW,
+                        "starRating": "FOUR",
+                        "comment": "Great beans!",
+                        "reviewer": {"displayName": "Ines B."},
+                        "updateTime": "2026-11-29T08:00:00Z",
+                    },
+                    older,
+                ]
+            }
+        )
+
     app = web.Application()
     app.router.add_get("/certs", certs)
+    app.router.add_get("/v4/accounts/1001/locations/2002/reviews", listing)
     app.router.add_get("/v4/{name:.*}", review)
     async with TestServer(app) as server:
         yield str(server.make_url("")).rstrip("/")
@@ -151,3 +176,36 @@ async def test_review_push_in_reply_out(
     assert (
         request["body"] == {"comment": "Thank you, Ines!"} and request["auth"] == "Bearer gbp-token"
     )
+
+
+async def test_polling_catches_reviews_the_push_missed(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], google: str
+) -> None:
+    """With location_name, the worker lists the location's reviews down to its cursor: the
+    review that was pushed is a duplicate, the one that was not comes in; a second poll adds
+    nothing."""
+    from workers.pollers import poll_reviews
+
+    resp = await client.post(
+        "/api/v1/channel-accounts",
+        headers=world.auth("admin"),
+        json={
+            "brand_id": str(world.brand.id),
+            "channel": "google-reviews",
+            "name": "Acme Berlin",
+            "queue_id": str(world.queue.id),
+            "credentials": {
+                "access_token": "gbp-token",
+                "push_secret": "s3cret",
+                "location_name": "accounts/1001/locations/2002",
+            },
+        },
+    )
+    account = (await resp.json())["id"]
+    pushed = await client.post(f"/google-reviews/{account}/push?token=s3cret", json=_push())
+    assert pushed.status == 204
+    ctx["settings"] = ctx["settings"].model_copy(update={"google_business_url": google})
+    assert await poll_reviews(ctx) == 1  # r-700; r-777 was pushed already
+    assert await poll_reviews(ctx) == 0
+    texts = sorted(r["text"] for r in await pool.fetch("SELECT text FROM messages"))
+    assert texts == ["★★★★☆ Great beans!", "★★☆☆☆ Too bitter"]

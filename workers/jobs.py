@@ -13,6 +13,7 @@ from contactcenter import board, constants, live, logs, telemetry
 from contactcenter.actions import contacts, routing, shifts
 from contactcenter.store import db
 from contactcenter.store import routing as store
+from workers import enrich
 from workers import media as media_jobs
 from workers import outbound as outbound_jobs
 from workers import sla as sla_jobs
@@ -121,6 +122,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
     if "http" in ctx:
         counts |= await outbound_jobs.sweep_outbound(ctx)
         counts |= {f"media_{k}": v for k, v in (await media_jobs.fetch_media(ctx)).items()}
+        counts["linkedin_texts"] = await enrich.linkedin_texts(ctx)
     if any(v for k, v in counts.items() if k != "queues"):
         log.info("sweep", **counts)
     return counts

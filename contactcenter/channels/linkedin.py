@@ -5,8 +5,9 @@ Validation: GET ?challengeCode=… → JSON {"challengeCode", "challengeResponse
 HMAC-SHA256(client secret, challengeCode)}. Signature: X-LI-Signature; LinkedIn's text is
 ambiguous and receivers disagree, so both readings are accepted: hex HMAC(secret, "hmacsha256="
 + body), and "hmacsha256=" + hex HMAC(secret, body); which one matched is logged. The payload
-carries no comment text (LinkedIn's REST socialActions API has it): the message says what
-happened and links the activity. A post's comments are one public conversation ("post:<urn>").
+usually carries no comment text: the worker fetches it from the socialActions API
+(workers/enrich.py); mentions say who mentioned the brand where. A post's comments are one
+public conversation ("post:<urn>").
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ class LinkedIn:
                 batch.ignored.append("other_organization")
                 continue
             who = n.subscriber or "someone"
-            text = _text(n) or f"{who} {verb} on {n.sourcePost} ({n.generatedActivity})"
+            text = _text(n)
+            if text is None and not _is_comment(n.generatedActivity):
+                text = f"{who} {verb} on {n.sourcePost} ({n.generatedActivity})"
+            # a comment without its text: the worker fetches it (workers/enrich.py)
             batch.messages.append(
                 InboundMessage(
                     platform_message_id=str(n.notificationId),
@@ -127,6 +131,17 @@ class LinkedIn:
                 )
             )
         return batch
+
+
+def _is_comment(urn: str | None) -> bool:
+    return bool(urn and urn.startswith("urn:li:comment:("))
+
+
+def comment_parts(urn: str) -> tuple[str, str] | None:
+    """urn:li:comment:(urn:li:activity:7012…,7012…) → (the activity URN, the comment id)."""
+    inner = urn.removeprefix("urn:li:comment:(").removesuffix(")")
+    target, _, comment_id = inner.rpartition(",")
+    return (target, comment_id) if target and comment_id else None
 
 
 def _text(n: Notification) -> str | None:

@@ -15,3 +15,15 @@ VALUES ($1, $2, $3, now(), $4)
 ON CONFLICT (channel_account_id) DO UPDATE
 SET cursor = EXCLUDED.cursor, blocked_until = EXCLUDED.blocked_until,
     last_polled_at = now(), last_error = EXCLUDED.last_error;
+
+-- name: linkedin_textless
+-- LinkedIn comments stored without their text (the notification does not carry it).
+SELECT m.id, m.reply_to_platform_id, a.credentials
+FROM messages m JOIN channel_accounts a ON a.id = m.channel_account_id
+WHERE a.channel = 'linkedin' AND m.direction = 'inbound' AND m.text IS NULL
+  AND m.reply_to_platform_id LIKE 'urn:li:comment:(%'
+  AND m.received_at > now() - interval '7 days'
+ORDER BY m.id LIMIT $1;
+
+-- name: set_text
+UPDATE messages SET text = $2 WHERE id = $1 AND text IS NULL;

@@ -39,6 +39,19 @@ class Fake:
             data = self.success(request.path, body)
         return web.json_response(data, status=status, headers=headers)
 
+    async def handle_get(self, request: web.Request) -> web.Response:
+        """A GET to a platform API: recorded, answered from the script."""
+        self.requests.append(
+            {
+                "path": request.path,
+                "raw_path": request.raw_path,
+                "auth": request.headers.get("Authorization"),
+                "body": None,
+            }
+        )
+        status, data, headers, _ = self.script.pop(0) if self.script else (404, {}, {}, 0)
+        return web.json_response(data, status=status, headers=headers)
+
     def success(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """Each API's documented success answer."""
         n = len(self.requests)
@@ -70,6 +83,7 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/2/tweets", platform.handle)
     app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/rest/socialActions/{post}/comments", platform.handle)
+    app.router.add_get("/rest/socialActions/{post}/comments/{comment}", platform.handle_get)
     app.router.add_put("/v4/{review:.*}/reply", platform.handle)
     app.router.add_post("/services/rest/", platform.handle)
     app.router.add_post("/2/dm_conversations/with/{participant}/messages", platform.handle)

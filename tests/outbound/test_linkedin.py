@@ -57,14 +57,35 @@ async def test_linkedin_in_and_out(
             f"/webhooks/linkedin/{account}", data=body, headers={"X-LI-Signature": signature}
         )
         assert posted.status == 200
-        assert (await posted.json())["stored" if n == 0 else "duplicates"] == 2
+        assert (await posted.json())["stored" if n == 0 else "duplicates"] == 3
     forged = await client.post(
         f"/webhooks/linkedin/{account}", data=body, headers={"X-LI-Signature": "0" * 64}
     )
     assert forged.status == 401
     texts = [r["text"] for r in await pool.fetch("SELECT text FROM messages ORDER BY id")]
     assert texts[0] == "Do you ship to Norway?"
-    assert texts[1].startswith("urn:li:person:XyZ789 mentioned you on urn:li:share:7099")
+    assert texts[1] is None  # a comment without its text: fetched by the worker below
+    assert texts[2].startswith("urn:li:person:XyZ789 mentioned you on urn:li:share:7099")
+    fake.script.append(
+        (
+            200,
+            {"message": {"text": "Is the decaf organic?"}, "actor": "urn:li:person:QrS456"},
+            {},
+            0,
+        )
+    )
+    from workers.enrich import linkedin_texts
+
+    assert await linkedin_texts(ctx) == 1
+    fetched = fake.requests.pop()
+    assert fetched["raw_path"] == (
+        "/rest/socialActions/urn%3Ali%3Aactivity%3A7012345678901234567/comments/7012345600000000001"
+    )
+    assert (
+        await pool.fetchval("SELECT text FROM messages WHERE platform_message_id = '123456792'")
+        == "Is the decaf organic?"
+    )
+    assert await linkedin_texts(ctx) == 0
 
     tid = await pool.fetchval(
         "SELECT ticket_id FROM messages WHERE platform_message_id = '123456789'"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -92,6 +92,16 @@ class Settings(BaseSettings):
     )
     smtp_host: str = Field(default="127.0.0.1", description="address the SMTP receiver binds to")
     media_dir: Path = Field(default=Path(".cc/media"), description="where attachments are kept")
+    media_s3_bucket: str | None = Field(
+        default=None, description="keep attachments in this S3-compatible bucket, not media_dir"
+    )
+    media_s3_endpoint: str = Field(
+        default="https://s3.amazonaws.com",
+        description="S3 endpoint, e.g. https://s3.eu-central-1.amazonaws.com or http://minio:9000",
+    )
+    media_s3_region: str = Field(default="us-east-1", description="the bucket's region")
+    media_s3_access_key: str | None = Field(default=None, description="S3 access key id")
+    media_s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key")
     media_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0, description="largest attachment")
     media_types: str = Field(
         default="image/*,audio/*,video/*,application/pdf,text/plain,text/csv,"
@@ -104,6 +114,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> Settings:
+        if self.media_s3_bucket and not (self.media_s3_access_key and self.media_s3_secret_key):
+            raise ValueError(
+                "CC_MEDIA_S3_BUCKET is set but CC_MEDIA_S3_ACCESS_KEY or CC_MEDIA_S3_SECRET_KEY "
+                "is not: set both (the bucket's access key id and secret), or unset "
+                "CC_MEDIA_S3_BUCKET to keep attachments in CC_MEDIA_DIR."
+            )
+        return self
 
 
 def require(value: str | None, name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from contactcenter import logs
 from contactcenter.actions import media
 from contactcenter.media.fetch import Limits
-from contactcenter.media.store import LocalStore
+from contactcenter.media.store import make_store
 from contactcenter.settings import Settings
 from contactcenter.store import db
 
@@ -20,7 +20,7 @@ async def fetch_media(ctx: dict[str, Any]) -> dict[str, int]:
     settings: Settings = ctx["settings"]
     async with db.connection(ctx["pool"]) as conn:
         await media.do_discover(conn)
-    store = LocalStore(settings.media_dir)
+    store = make_store(settings)
     limits = Limits(settings.media_max_bytes, tuple(settings.media_types.split(",")))
     ends = {"graph": settings.graph_api_url, "telegram": settings.telegram_api_url,
             "line_data": settings.line_data_url}  # fmt: skip

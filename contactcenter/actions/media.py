@@ -8,7 +8,7 @@ import aiohttp
 import asyncpg
 
 from contactcenter.media.fetch import Limits, Refused, download, locate
-from contactcenter.media.store import LocalStore
+from contactcenter.media.store import MediaStore
 from contactcenter.store.queries import q
 
 DISCOVER_BATCH = 500
@@ -29,23 +29,30 @@ async def do_discover(conn: asyncpg.Connection) -> None:
     await conn.fetchval(_DISCOVER, max(newest - OVERLAP, 0), DISCOVER_BATCH)
 
 
-async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: LocalStore,
+async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: MediaStore,
                        limits: Limits, ends: dict[str, str]) -> str | None:  # fmt: skip
-    """Fetch one pending attachment: stored, refused, failed (retried later), or None."""
-    async with pool.acquire() as conn, conn.transaction():
+    """Fetch one pending attachment: stored, refused, failed (retried later), or None. No
+    database connection is held while the platform and the store are talked to."""
+    async with pool.acquire() as conn:
         row = await conn.fetchrow(_CLAIM)
-        if row is None:
-            return None
-        result = await _fetch(http, row, limits, ends)
-        if result[0] == "stored":
-            key = await store.put(row["brand_id"], result[1])
+    if row is None:
+        return None
+    result = await _fetch(http, row, limits, ends)
+    key = None
+    if result[0] == "stored":
+        try:
+            key = await store.put(row["brand_id"], result[1], result[2])
+        except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+            result = ("failed", b"", None, f"could not write to the media store: {exc}")
+    async with pool.acquire() as conn:
+        if key is not None:
             await conn.execute(_STORED, row["id"], key, len(result[1]), result[2])
         elif result[0] == "refused" or row["attempts"] + 1 >= MAX_ATTEMPTS:
             status = "refused" if result[0] == "refused" else "failed"
             await conn.execute(_GIVE_UP, row["id"], status, result[3])
         else:
             await conn.execute(_RETRY, row["id"], result[3])
-        return str(result[0])
+    return str(result[0])
 
 
 async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,

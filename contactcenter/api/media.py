@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import aiohttp
 from aiohttp import web
 
 from contactcenter import keys
 from contactcenter.actions.tickets import check_ticket
 from contactcenter.api.http import path_int
 from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.media.store import LocalStore
+from contactcenter.media.store import LocalStore, make_store
 from contactcenter.store import db
 from contactcenter.store.queries import q
 
@@ -25,10 +26,20 @@ async def get_media(request: web.Request) -> web.StreamResponse:
     if row["status"] != "stored":
         raise ApiError(ErrorCode.NOT_FOUND,
                        f"Media {media_id} is {row['status']}, not downloadable.")  # fmt: skip
-    path = LocalStore(request.app[keys.SETTINGS].media_dir).path(row["storage_key"])
+    store = make_store(request.app[keys.SETTINGS])
     name = (row["name"] or f"media-{media_id}").replace('"', "")
-    return web.FileResponse(path, headers={
+    headers = {
         "Content-Type": row["mime_type"] or "application/octet-stream",
         "Content-Disposition": f'inline; filename="{name}"',
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
-    })  # fmt: skip
+    }  # fmt: skip
+    if isinstance(store, LocalStore):
+        return web.FileResponse(store.path(row["storage_key"]), headers=headers)
+    try:
+        data = await store.get(row["storage_key"])
+    except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+        raise ApiError(
+            ErrorCode.STORE_UNAVAILABLE,
+            f"The media store did not answer ({exc}); try again in a minute.",
+        ) from exc
+    return web.Response(body=data, headers=headers)

@@ -17,19 +17,27 @@ SELECT max(id) FROM m;
 SELECT coalesce(max(message_id), 0) FROM media;
 
 -- name: claim
--- A pending media row, locked for this worker (others skip it).
-SELECT d.id, d.position, d.attempts, m.attachments->(d.position) AS attachment,
+-- A pending media row, leased to this worker for 10 minutes: the download runs without a
+-- database connection; if the worker dies, the lease runs out and another worker takes it.
+WITH d AS (
+    SELECT id FROM media
+    WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+    ORDER BY id LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE media SET next_attempt_at = now() + interval '10 minutes'
+    FROM d WHERE media.id = d.id
+    RETURNING media.id, media.position, media.attempts, media.message_id
+)
+SELECT l.id, l.position, l.attempts, m.attachments->(l.position) AS attachment,
        m.channel_account_id, a.channel, a.credentials, m.brand_id
-FROM media d JOIN messages m ON m.id = d.message_id
-JOIN channel_accounts a ON a.id = m.channel_account_id
-WHERE d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
-ORDER BY d.id LIMIT 1
-FOR UPDATE OF d SKIP LOCKED;
+FROM leased l JOIN messages m ON m.id = l.message_id
+JOIN channel_accounts a ON a.id = m.channel_account_id;
 
 -- name: stored
 UPDATE media SET status = 'stored', storage_key = $2, size = $3,
                  mime_type = coalesce($4, mime_type), stored_at = now(), error = NULL
-WHERE id = $1;
+WHERE id = $1 AND status = 'pending';
 
 -- name: give_up
 UPDATE media SET status = $2, error = $3, attempts = attempts + 1 WHERE id = $1;

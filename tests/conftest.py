@@ -36,7 +36,7 @@ TABLES = (
     " queues, api_tokens, users, teams, brands, offers, shift_intervals, shift_plans, agent_state,"
     " agent_queues, sla_work, sla_alerts, sla_pauses, sla_clocks, sla_policies,"
     " arrival_buckets, handled_buckets, sla_buckets, sla_live, board_refresh, contact_merges,"
-    " sweep_marks, email_threads, webchat_visitors, media, poll_cursors"
+    " sweep_marks, email_threads, webchat_visitors, media, poll_cursors, inline_media"
 )
 
 

@@ -64,6 +64,9 @@ async def do_ingest(
         async with conn.transaction():
             await _store_messages(conn, messages, reopen_window_s, outcomes, after)
             await _apply_receipts(conn, receipts, outcomes, after)
+    elif messages and any(a.data for _, _, m in messages for a in m.attachments):
+        async with conn.transaction():  # the e-mail and its attachments' bytes, or neither
+            await _store_messages(conn, messages, reopen_window_s, outcomes, after)
     elif messages:  # a single statement is its own transaction: one round trip in all
         await _store_messages(conn, messages, reopen_window_s, outcomes, after)
     elif receipts:
@@ -87,6 +90,11 @@ async def _store_messages(
                if m.thread is not None and r.message_id is not None]  # fmt: skip
     if threads:  # e-mail only: the subject and references a reply needs
         await store.save_threads(conn, threads)
+    inline = [(r.message_id, n, a.data)
+              for (_, _, m), r in zip(messages, results, strict=True) if r.message_id is not None
+              for n, a in enumerate(m.attachments) if a.data is not None]  # fmt: skip
+    if inline:  # e-mail only: the attachments' bytes, for the media worker
+        await store.save_inline(conn, inline)
     for (unit, account, _), stored in zip(messages, results, strict=True):
         outcome = outcomes[unit]
         if stored.message_id is None or stored.ticket_id is None:

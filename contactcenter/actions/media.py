@@ -20,6 +20,7 @@ _CLAIM = q("media.claim")
 _STORED = q("media.stored")
 _GIVE_UP = q("media.give_up")
 _RETRY = q("media.retry_later")
+_DROP_INLINE = q("media.drop_inline")
 
 
 async def do_discover(conn: asyncpg.Connection) -> None:
@@ -44,7 +45,7 @@ async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: M
             key = await store.put(row["brand_id"], result[1], result[2])
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
             result = ("failed", b"", None, f"could not write to the media store: {exc}")
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
         if key is not None:
             await conn.execute(_STORED, row["id"], key, len(result[1]), result[2])
         elif result[0] == "refused" or row["attempts"] + 1 >= MAX_ATTEMPTS:
@@ -52,12 +53,17 @@ async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: M
             await conn.execute(_GIVE_UP, row["id"], status, result[3])
         else:
             await conn.execute(_RETRY, row["id"], result[3])
+            return str(result[0])
+        if row["inline"] is not None:
+            await conn.execute(_DROP_INLINE, row["id"])
     return str(result[0])
 
 
 async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
                  ends: dict[str, str]) -> tuple[str, bytes, str | None, str | None]:  # fmt: skip
     attachment = row["attachment"] or {}
+    if row["inline"] is not None:  # e-mail: the bytes came with the message
+        return _check_inline(bytes(row["inline"]), attachment.get("mime_type"), limits)
     try:
         url, headers = await locate(http, row["channel"], row["credentials"], attachment, ends)
     except Refused as exc:
@@ -69,3 +75,12 @@ async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
         http, url, headers, limits, attachment.get("mime_type"), public_only=from_payload
     )  # no redirects into our network either
     return got.outcome, got.data, got.mime_type, got.reason
+
+
+def _check_inline(data: bytes, mime: str | None, limits: Limits) -> tuple[str, bytes, str | None,
+                                                                        str | None]:  # fmt: skip
+    if not limits.allows(mime):
+        return "refused", b"", None, f"type {mime or 'unknown'} is not allowed"
+    if len(data) > limits.max_bytes:
+        return "refused", b"", None, f"larger than {limits.max_bytes} bytes"
+    return "stored", data, mime, None

@@ -26,6 +26,7 @@ class Attachment:
     mime_type: str | None = None
     name: str | None = None
     size: int | None = None
+    data: bytes | None = field(default=None, repr=False, compare=False)  # e-mail: the part itself
 
 
 @dataclass(frozen=True, slots=True)

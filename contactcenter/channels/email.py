@@ -31,6 +31,35 @@ MAX_AGE_S = 15 * 60
 SKIP_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
 
 
+File = tuple[str | None, str, bytes]  # filename, content type, bytes
+
+
+def form_files(body: bytes, content_type: str) -> list[File]:
+    """The uploaded files of a multipart form: Mailgun's attachment-N, SendGrid's attachmentN."""
+    if not content_type.startswith("multipart/form-data"):
+        return []
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=policy.default).parsebytes(head + body)
+    return [(part.get_filename(), part.get_content_type(), _payload(part.get_payload(decode=True)))
+            for part in message.iter_parts() if part.get_filename() is not None]  # fmt: skip
+
+
+def _payload(value: object) -> bytes:
+    return value if isinstance(value, bytes) else b""
+
+
+def _attach(raw: bytes, files: list[File]) -> bytes:
+    """A message rebuilt from form fields, with the form's files as its attachments."""
+    if not files:
+        return raw
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    for name, mime, data in files:
+        main, _, sub = mime.partition("/")
+        msg.add_attachment(data, maintype=main or "application",
+                           subtype=sub or "octet-stream", filename=name)  # fmt: skip
+    return bytes(msg)
+
+
 def form_fields(body: bytes, content_type: str) -> dict[str, str]:
     """urlencoded or multipart/form-data → {name: text value} (files are not fields)."""
     if content_type.startswith("multipart/form-data"):
@@ -51,7 +80,7 @@ def form_fields(body: bytes, content_type: str) -> dict[str, str]:
         raise ApiError(ErrorCode.BAD_REQUEST, "The Mailgun form is not UTF-8.") from exc
 
 
-def mailgun_message(fields: Mapping[str, str]) -> Parsed:
+def mailgun_message(fields: Mapping[str, str], files: list[File] | None = None) -> Parsed:
     if fields.get("body-mime"):
         return parse(fields["body-mime"].encode())
     msg = EmailMessage()
@@ -67,7 +96,7 @@ def mailgun_message(fields: Mapping[str, str]) -> Parsed:
         if name not in msg and fields.get(key):
             msg[name] = fields[key]
     msg.set_content(fields.get("stripped-text") or fields.get("body-plain") or "")
-    return parse(msg.as_bytes())
+    return parse(_attach(msg.as_bytes(), files or []))
 
 
 class Email:
@@ -93,9 +122,10 @@ class Email:
         return self.parse_typed(account, body, "application/x-www-form-urlencoded")
 
     def parse_typed(self, account: ChannelAccount, body: bytes, content_type: str) -> InboundBatch:
-        fields = form_fields(body, content_type)
+        fields, files = form_fields(body, content_type), form_files(body, content_type)
         sendgrid = "signature" not in fields and ("email" in fields or "headers" in fields)
-        return batch_of(sendgrid_message(fields) if sendgrid else mailgun_message(fields))
+        parse_form = sendgrid_message if sendgrid else mailgun_message
+        return batch_of(parse_form(fields, files))
 
 
 def _verify_mailgun(account: ChannelAccount, fields: Mapping[str, str]) -> None:
@@ -122,7 +152,7 @@ def _verify_sendgrid(account: ChannelAccount, url: str) -> None:
                             "'?key=<sendgrid_secret>'; the key is missing or wrong.")  # fmt: skip
 
 
-def sendgrid_message(fields: Mapping[str, str]) -> Parsed:
+def sendgrid_message(fields: Mapping[str, str], files: list[File] | None = None) -> Parsed:
     """The raw message (\"POST the raw, full MIME message\"), or headers + text rebuilt."""
     if fields.get("email"):
         return parse(fields["email"].encode())
@@ -131,7 +161,7 @@ def sendgrid_message(fields: Mapping[str, str]) -> Parsed:
                      if line.split(":", 1)[0].strip().lower() not in SKIP_HEADERS)  # fmt: skip
     text = fields.get("text") or ""
     raw = f"{kept}\nContent-Type: text/plain; charset=utf-8\n\n{text}".encode()
-    return parse(raw)
+    return parse(_attach(raw, files or []))
 
 
 def batch_of(parsed: Parsed) -> InboundBatch:

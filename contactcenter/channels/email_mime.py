@@ -115,11 +115,17 @@ def _content(msg: EmailMessage, message_id: str) -> tuple[str, tuple[Attachment,
             f"{message_id}#{n}",
             part.get_content_type(),
             part.get_filename(),
-            len(part.get_payload(decode=True) or b""),
+            len(_bytes(part)),
+            _bytes(part),
         )
         for n, part in enumerate(msg.iter_attachments())
     )
     return text, attachments
+
+
+def _bytes(part: MIMEPart) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _decoded(part: MIMEPart) -> str:

@@ -3,8 +3,8 @@
 WhatsApp: GET /{media id} → a short-lived URL, fetched with the same token. Telegram:
 getFile → file_path under /file/bot<token>/. LINE: the content API by message id. Messenger,
 Instagram, Viber, the API channel: a URL in the payload (CDN links expire: fetch promptly).
-Twilio: the media URL with Basic auth. X's DM media needs OAuth 1.0a user signing (not built),
-and e-mail attachments are not kept by the receiver: both are refused with a reason.
+Twilio: the media URL with Basic auth. E-mail: the parts come with the message (inline_media,
+handled by the media action). X's DM media needs OAuth 1.0a user signing (not built).
 Downloads stop at the size limit; types outside the allowed list are refused.
 """
 
@@ -73,8 +73,8 @@ async def locate(
     if channel in ("messenger", "instagram", "facebook", "viber", "api") and ref.startswith("http"):
         await check_public(ref)  # a URL from a payload: never one into our own network
         return ref, {}
-    if channel == "email":
-        raise Refused("e-mail attachments are not kept by the receiver yet")
+    if channel == "email":  # its parts are stored with the message (inline_media)
+        raise Refused("the e-mail's attachment content was not kept (received before 0013)")
     raise Refused(f"downloading {channel} media is not supported yet")
 
 

@@ -70,6 +70,12 @@ async def apply_receipts(
 
 
 _SAVE_THREAD = q("email.save_thread")
+_SAVE_INLINE = q("email.save_inline")
+
+
+async def save_inline(conn: asyncpg.Connection, rows: list[tuple[int, int, bytes]]) -> None:
+    """Attachments carried inside the message: (message id, position, bytes)."""
+    await conn.executemany(_SAVE_INLINE, rows)
 
 
 async def save_threads(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:

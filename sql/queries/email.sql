@@ -2,6 +2,9 @@
 SELECT id FROM channel_accounts
 WHERE channel = 'email' AND disabled_at IS NULL AND lower(credentials->>'address') = lower($1);
 
+-- name: save_inline
+INSERT INTO inline_media (message_id, position, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING;
+
 -- name: save_thread
 INSERT INTO email_threads (channel_account_id, message_id, subject, refs)
 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING;

@@ -30,14 +30,20 @@ WITH d AS (
     RETURNING media.id, media.position, media.attempts, media.message_id
 )
 SELECT l.id, l.position, l.attempts, m.attachments->(l.position) AS attachment,
-       m.channel_account_id, a.channel, a.credentials, m.brand_id
+       m.channel_account_id, a.channel, a.credentials, m.brand_id, i.data AS inline
 FROM leased l JOIN messages m ON m.id = l.message_id
-JOIN channel_accounts a ON a.id = m.channel_account_id;
+JOIN channel_accounts a ON a.id = m.channel_account_id
+LEFT JOIN inline_media i ON i.message_id = l.message_id AND i.position = l.position;
 
 -- name: stored
 UPDATE media SET status = 'stored', storage_key = $2, size = $3,
                  mime_type = coalesce($4, mime_type), stored_at = now(), error = NULL
 WHERE id = $1 AND status = 'pending';
+
+-- name: drop_inline
+-- The part is in the store (or refused): its copy in the database goes.
+DELETE FROM inline_media
+WHERE (message_id, position) = (SELECT message_id, position FROM media WHERE id = $1);
 
 -- name: give_up
 UPDATE media SET status = $2, error = $3, attempts = attempts + 1 WHERE id = $1;

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
         "application/msword,application/vnd.openxmlformats-officedocument.*,application/zip",
         description="allowed attachment types, comma-separated (type/* for a family)",
     )
+    x_ton_url: str = Field(
+        default="https://ton.twitter.com", description="where X keeps DM media (OAuth 1.0a)"
+    )
     line_data_url: str = Field(
         default="https://api-data.line.me", description="LINE content API base URL"
     )

@@ -70,7 +70,9 @@ async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
         return "refused", b"", None, str(exc)
     except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
         return "failed", b"", None, f"could not locate the media: {type(exc).__name__}"
-    from_payload = row["channel"] in ("messenger", "instagram", "facebook", "viber", "api")
+    from_payload = row["channel"] in ("messenger", "instagram", "facebook", "viber", "api") or (
+        row["channel"] == "x" and "Authorization" not in headers
+    )
     got = await download(
         http, url, headers, limits, attachment.get("mime_type"), public_only=from_payload
     )  # no redirects into our network either

@@ -4,49 +4,23 @@ comments; a photo is a public conversation ("photo:<id>"), answered with addComm
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from contactcenter.channels.base import InboundBatch, InboundMessage, clean_text
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
+from contactcenter.oauth1 import oauth1_signature, oauth_fields
 
 USE_POLLING = "Flickr has no comment webhook: this account is polled by the worker."
-
-
-def _enc(value: str) -> str:
-    return quote(value, safe="~-._")
-
-
-def oauth1_signature(method: str, url: str, params: Mapping[str, str], consumer_secret: str,
-                     token_secret: str) -> str:  # fmt: skip
-    """RFC 5849 §3.4: HMAC-SHA1 over METHOD&url&sorted, encoded parameters."""
-    pairs = sorted((_enc(k), _enc(v)) for k, v in params.items())
-    normalized = "&".join(f"{k}={v}" for k, v in pairs)
-    base = "&".join((method.upper(), _enc(url), _enc(normalized)))
-    key = f"{_enc(consumer_secret)}&{_enc(token_secret)}"
-    return base64.b64encode(hmac.digest(key.encode(), base.encode(), hashlib.sha1)).decode()
 
 
 def signed_params(
     method: str, url: str, params: dict[str, str], creds: Mapping[str, Any]
 ) -> dict[str, str]:
     """`params` plus the oauth_* fields and their signature, ready to send."""
-    out = params | {
-        "oauth_consumer_key": str(creds["api_key"]),
-        "oauth_token": str(creds["oauth_token"]),
-        "oauth_signature_method": "HMAC-SHA1",
-        "oauth_timestamp": str(int(time.time())),
-        "oauth_nonce": secrets.token_hex(8),
-        "oauth_version": "1.0",
-    }
+    out = params | oauth_fields(str(creds["api_key"]), str(creds["oauth_token"]))
     out["oauth_signature"] = oauth1_signature(
         method, url, out, str(creds["api_secret"]), str(creds["oauth_token_secret"])
     )

@@ -4,7 +4,8 @@ WhatsApp: GET /{media id} → a short-lived URL, fetched with the same token. Te
 getFile → file_path under /file/bot<token>/. LINE: the content API by message id. Messenger,
 Instagram, Viber, the API channel: a URL in the payload (CDN links expire: fetch promptly).
 Twilio: the media URL with Basic auth. E-mail: the parts come with the message (inline_media,
-handled by the media action). X's DM media needs OAuth 1.0a user signing (not built).
+handled by the media action). X: DM media on ton.twitter.com with OAuth 1.0a user signing,
+media of public posts by URL.
 Downloads stop at the size limit; types outside the allowed list are refused.
 """
 
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from contactcenter.oauth1 import authorization
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +76,27 @@ async def locate(
     if channel in ("messenger", "instagram", "facebook", "viber", "api") and ref.startswith("http"):
         await check_public(ref)  # a URL from a payload: never one into our own network
         return ref, {}
+    if channel == "x":
+        return await _x_media(ref, creds, ends["x_ton"])
     if channel == "email":  # its parts are stored with the message (inline_media)
         raise Refused("the e-mail's attachment content was not kept (received before 0013)")
     raise Refused(f"downloading {channel} media is not supported yet")
+
+
+async def _x_media(ref: str, creds: dict[str, Any], ton: str) -> tuple[str, dict[str, str]]:
+    """DM media sit on ton.twitter.com behind OAuth 1.0a user signing; media of public posts
+    (pbs.twimg.com) are public URLs."""
+    prefix = "https://ton.twitter.com/"
+    if not ref.startswith(prefix):
+        await check_public(ref)
+        return ref, {}
+    names = ("consumer_key", "consumer_secret", "oauth1_token", "oauth1_token_secret")
+    if not all(creds.get(n) for n in names):
+        raise Refused("X's DM media need OAuth 1.0a user credentials: set consumer_key, "
+                      "oauth1_token and oauth1_token_secret on the X account")  # fmt: skip
+    url = ton.rstrip("/") + "/" + ref.removeprefix(prefix)
+    key, secret, token, token_secret = (str(creds[n]) for n in names)
+    return url, {"Authorization": authorization("GET", url, key, secret, token, token_secret)}
 
 
 async def check_public(url: str) -> None:

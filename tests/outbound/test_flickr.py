@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from contactcenter.channels.flickr import oauth1_signature
+from contactcenter.oauth1 import oauth1_signature
 from tests.outbound.conftest import Fake
 from tests.world import World
 from workers.outbound import deliver

@@ -61,7 +61,9 @@ class Handler:
             for address in dict.fromkeys(envelope.rcpt_tos):
                 account = await self._account(address)
                 if account is not None:
-                    await self._committer.submit(IngestUnit(account, batch_of(parsed)))
+                    trusted = account.credentials.get("trusted_authserv_id")
+                    mine = parse(raw, str(trusted)) if trusted else parsed
+                    await self._committer.submit(IngestUnit(account, batch_of(mine)))
         except ApiError:
             return "451 4.3.0 temporarily unable to store the message; try again later"
         return "250 OK"

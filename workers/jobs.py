@@ -114,7 +114,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         queues = await store.queues_with_waiting(conn)
         counts["rolled"] = await shifts.do_roll_shifts(conn, now)
         await board.refresh(conn, now)
-        counts["contacts_merged"] = await contacts.do_link_by_phone(conn)
+        counts["contacts_merged"] = await contacts.do_link_verified(conn)
     for queue_id in queues:  # a request already pending covers it (its key expires if orphaned)
         await live.request_routing(redis, queue_id)
     counts["queues"] = len(queues)

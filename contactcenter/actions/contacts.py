@@ -1,5 +1,5 @@
-"""One person, many platforms: automatic merges on a verified phone number, manual merge and
-split, and a contact's history across channels."""
+"""One person, many platforms: automatic merges on a verified phone number or e-mail address,
+manual merge and split, and a contact's history across channels."""
 
 from __future__ import annotations
 
@@ -14,36 +14,41 @@ from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import User
 from contactcenter.store import contacts as store
 
-PHONE_MARK = "contacts.phone"
+MARKS = {"phone": "contacts.phone", "email": "contacts.email"}
 LINK_BATCH = 500
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 OVERLAP = timedelta(minutes=5)
 
 
-async def do_link_by_phone(conn: asyncpg.Connection) -> int:
-    """Merge contacts that share a verified phone number (the oldest contact keeps them all),
-    for identities created since the last pass minus an overlap (ingest transactions commit
-    out of order; merging twice is a no-op); contacts split by hand are left alone. A conflict
-    (both have an open ticket on one account) is skipped and retried on later passes."""
-    mark = await store.get_mark(conn, PHONE_MARK) or EPOCH
+async def do_link_verified(conn: asyncpg.Connection) -> int:
+    """Merge contacts on verified phone numbers, then on verified e-mail addresses."""
+    return await do_link(conn, "phone") + await do_link(conn, "email")
+
+
+async def do_link(conn: asyncpg.Connection, kind: str) -> int:
+    """Merge contacts that share a verified phone number or e-mail address (`kind`; the oldest
+    contact keeps them all), for identities verified since the last pass minus an overlap
+    (ingest transactions commit out of order; merging twice is a no-op); contacts split by hand
+    are left alone. A conflict (both have an open ticket on one account) is skipped and retried
+    on later passes."""
+    mark = await store.get_mark(conn, MARKS[kind]) or EPOCH
     merged = 0
-    rows = await store.new_phone_identities(conn, mark - OVERLAP, LINK_BATCH)
+    rows = await store.newly_verified(conn, kind, mark - OVERLAP, LINK_BATCH)
     for row in rows:
-        same = await store.same_phone(conn, row["brand_id"], row["phone"])
+        same = await store.same_verified(conn, kind, row["brand_id"], row["value"])
         keep = [c for c in same if not c["no_auto_merge"]]
         for other in keep[1:]:
             try:
                 async with conn.transaction():
                     merged += (
-                        await store.merge(conn, keep[0]["id"], other["id"], "phone", None)
-                        is not None
+                        await store.merge(conn, keep[0]["id"], other["id"], kind, None) is not None
                     )
             except asyncpg.RaiseError:
                 continue  # both busy on one account: a later pass tries again (the overlap)
     if rows and len(rows) < LINK_BATCH:
-        await store.set_mark(conn, PHONE_MARK, rows[-1]["created_at"])
+        await store.set_mark(conn, MARKS[kind], rows[-1]["at"])
     elif rows:  # a full batch: move on past it, the overlap looks back
-        await store.set_mark(conn, PHONE_MARK, rows[-1]["created_at"] + OVERLAP)
+        await store.set_mark(conn, MARKS[kind], rows[-1]["at"] + OVERLAP)
     return merged
 
 
@@ -75,7 +80,8 @@ async def contact_view(conn: asyncpg.Connection, user: User, contact_id: UUID) -
         "identities": [
             {"channel": i["channel"], "external_id": i["external_id"],
              "display_name": i["display_name"], "username": i["username"],
-             "verified_phone": i["phone"], "last_seen_at": i["last_seen_at"].isoformat()}
+             "verified_phone": i["phone"], "verified_email": i["verified_email"],
+             "last_seen_at": i["last_seen_at"].isoformat()}
             for i in await store.identities(conn, contact_id)
         ],
         "tickets": [

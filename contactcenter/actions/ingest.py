@@ -95,6 +95,10 @@ async def _store_messages(
               for n, a in enumerate(m.attachments) if a.data is not None]  # fmt: skip
     if inline:  # e-mail only: the attachments' bytes, for the media worker
         await store.save_inline(conn, inline)
+    verified = {(a.brand_id, a.channel, m.sender_id, m.verified_email)
+                for _, a, m in messages if m.verified_email}  # fmt: skip
+    if verified:  # contacts merge on these (the worker's linker)
+        await store.verify_emails(conn, sorted(verified, key=str))
     for (unit, account, _), stored in zip(messages, results, strict=True):
         outcome = outcomes[unit]
         if stored.message_id is None or stored.ticket_id is None:

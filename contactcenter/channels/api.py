@@ -53,6 +53,10 @@ class _Model(BaseModel):
 class Sender(_Model):
     id: Id
     name: str = Field(default="", max_length=200)
+    # an address your system has verified (a confirmed sign-up): merges contacts across channels
+    verified_email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
 
 
 class AttachmentIn(_Model):
@@ -123,6 +127,7 @@ class Api:
                 attachments=tuple(Attachment("file", a.url, a.mime_type, a.name)
                                   for a in m.attachments),
                 reply_to=m.reply_to, language=primary_language(m.language),
+                verified_email=m.sender.verified_email.lower() if m.sender.verified_email else None,
             ))  # fmt: skip
         for s in data.statuses:
             batch.statuses.append(StatusUpdate(s.id, s.status, now, s.error))

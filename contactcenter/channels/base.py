@@ -45,6 +45,7 @@ class InboundMessage:
     sender_username: str | None = None
     language: str | None = None
     thread: tuple[str, str] | None = None  # e-mail: (subject, References) for the reply
+    verified_email: str | None = None  # an address the platform vouches for (contacts merge)
 
 
 @dataclass(frozen=True, slots=True)

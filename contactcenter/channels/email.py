@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from email import policy
@@ -80,9 +81,10 @@ def form_fields(body: bytes, content_type: str) -> dict[str, str]:
         raise ApiError(ErrorCode.BAD_REQUEST, "The Mailgun form is not UTF-8.") from exc
 
 
-def mailgun_message(fields: Mapping[str, str], files: list[File] | None = None) -> Parsed:
+def mailgun_message(fields: Mapping[str, str], files: list[File] | None = None,
+                    trusted: str | None = None) -> Parsed:  # fmt: skip
     if fields.get("body-mime"):
-        return parse(fields["body-mime"].encode())
+        return parse(fields["body-mime"].encode(), trusted)
     msg = EmailMessage()
     try:
         headers = json.loads(fields.get("message-headers") or "[]")
@@ -96,7 +98,7 @@ def mailgun_message(fields: Mapping[str, str], files: list[File] | None = None) 
         if name not in msg and fields.get(key):
             msg[name] = fields[key]
     msg.set_content(fields.get("stripped-text") or fields.get("body-plain") or "")
-    return parse(_attach(msg.as_bytes(), files or []))
+    return parse(_attach(msg.as_bytes(), files or []), trusted)
 
 
 class Email:
@@ -125,7 +127,8 @@ class Email:
         fields, files = form_fields(body, content_type), form_files(body, content_type)
         sendgrid = "signature" not in fields and ("email" in fields or "headers" in fields)
         parse_form = sendgrid_message if sendgrid else mailgun_message
-        return batch_of(parse_form(fields, files))
+        trusted = account.credentials.get("trusted_authserv_id")
+        return batch_of(parse_form(fields, files, str(trusted) if trusted else None))
 
 
 def _verify_mailgun(account: ChannelAccount, fields: Mapping[str, str]) -> None:
@@ -152,16 +155,19 @@ def _verify_sendgrid(account: ChannelAccount, url: str) -> None:
                             "'?key=<sendgrid_secret>'; the key is missing or wrong.")  # fmt: skip
 
 
-def sendgrid_message(fields: Mapping[str, str], files: list[File] | None = None) -> Parsed:
-    """The raw message (\"POST the raw, full MIME message\"), or headers + text rebuilt."""
+def sendgrid_message(fields: Mapping[str, str], files: list[File] | None = None,
+                     trusted: str | None = None) -> Parsed:  # fmt: skip
+    """The raw message (\"POST the raw, full MIME message\"), or headers + text rebuilt.
+    SendGrid reports the DKIM results it checked: `dkim` = "{@example.org : pass}"."""
+    passed = re.findall(r"@([A-Za-z0-9.-]+)\s*:\s*pass", fields.get("dkim", ""))
     if fields.get("email"):
-        return parse(fields["email"].encode())
+        return parse(fields["email"].encode(), trusted, passed)
     head = fields.get("headers", "").replace("\r\n", "\n").strip()
     kept = "\n".join(line for line in head.split("\n")
                      if line.split(":", 1)[0].strip().lower() not in SKIP_HEADERS)  # fmt: skip
     text = fields.get("text") or ""
     raw = f"{kept}\nContent-Type: text/plain; charset=utf-8\n\n{text}".encode()
-    return parse(_attach(raw, files or []))
+    return parse(_attach(raw, files or []), trusted, passed)
 
 
 def batch_of(parsed: Parsed) -> InboundBatch:

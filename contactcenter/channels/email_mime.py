@@ -6,12 +6,18 @@ part, or the HTML turned into readable text; quoted history below the new text i
 ("On … wrote:", "Am … schrieb …:", "-----Original Message-----", "> " lines). Threading:
 Message-ID is the dedup key, In-Reply-To the message answered; the subject and references are
 kept for the reply's headers.
+
+The sender's address counts as verified (and merges contacts) only when a trusted party says the
+From domain authenticated: an `Authentication-Results` header of the account's
+`trusted_authserv_id` (the MTA in front of us, RFC 8601) with dmarc=pass, or dkim=pass for a
+domain aligned with From; or a provider's DKIM report (SendGrid's `dkim` field).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -40,7 +46,7 @@ class Parsed:
     skipped: str | None  # why it is not a customer message
 
 
-def parse(raw: bytes) -> Parsed:
+def parse(raw: bytes, trusted: str | None = None, dkim_passed: Iterable[str] = ()) -> Parsed:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     if not isinstance(msg, EmailMessage):  # pragma: no cover - policy.default gives these
         return Parsed(None, "not_mime")
@@ -52,6 +58,9 @@ def parse(raw: bytes) -> Parsed:
     sender = sender.strip().lower()
     if "@" not in sender:
         return Parsed(None, "no_sender")
+    authentic = _aligned(sender, dkim_passed) or bool(
+        trusted and _authenticated(msg, sender, trusted)
+    )
     message_id = _id(msg.get("Message-ID")) or "sha256:" + hashlib.sha256(raw).hexdigest()
     text, attachments = _content(msg, message_id)
     subject = str(msg.get("Subject", "")).strip()
@@ -61,8 +70,36 @@ def parse(raw: bytes) -> Parsed:
         text=clean_text(_with_subject(subject, trim_quotes(text))), attachments=attachments,
         reply_to=_id(msg.get("In-Reply-To")),
         thread=(subject, " ".join(str(msg.get("References", "")).split())),
+        verified_email=sender if authentic else None,
     )  # fmt: skip
     return Parsed(message, None)
+
+
+def _authenticated(msg: EmailMessage, sender: str, trusted: str) -> bool:
+    """An Authentication-Results header of `trusted` (others are ignored: anyone can write one)
+    with dmarc=pass for the From domain, or dkim=pass for a domain aligned with it."""
+    for header in msg.get_all("Authentication-Results") or []:
+        serv, _, results = " ".join(str(header).split()).partition(";")
+        if not serv.split() or serv.split()[0].lower() != trusted.lower():
+            continue
+        for result in results.lower().split(";"):
+            found = re.match(r"\s*(dmarc|dkim)=pass\b(.*)", result)
+            prop = "header.from" if found and found.group(1) == "dmarc" else "header.d"
+            domain = found and re.search(rf"{prop}=([a-z0-9.-]+)", found.group(2))
+            if domain and _aligned(sender, [domain.group(1)]):
+                return True
+    return False
+
+
+def _aligned(sender: str, domains: Iterable[str]) -> bool:
+    """Relaxed alignment: the From domain and the authenticated one share a parent domain
+    (mail.example.org and example.org), never just a public suffix."""
+    mine = sender.rpartition("@")[2].lower()
+    for d in (d.strip(".").lower() for d in domains):
+        shorter, longer = sorted((mine, d), key=len)
+        if shorter.count(".") >= 1 and (longer == shorter or longer.endswith("." + shorter)):
+            return True
+    return False
 
 
 def _automatic(msg: EmailMessage) -> str | None:

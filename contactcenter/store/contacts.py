@@ -14,8 +14,8 @@ _IDENTITIES = q("contacts.identities")
 _TICKETS = q("contacts.tickets")
 _MERGES = q("contacts.merges")
 _MERGE = q("contacts.merge")
-_NEW_PHONES = q("contacts.new_phone_identities")
-_SAME_PHONE = q("contacts.same_phone")
+_NEW = {"phone": q("contacts.new_phone_identities"), "email": q("contacts.new_email_identities")}
+_SAME = {"phone": q("contacts.same_phone"), "email": q("contacts.same_email")}
 _GET_MARK = q("contacts.get_mark")
 _SET_MARK = q("contacts.set_mark")
 _SPLIT = q("contacts.split")
@@ -53,14 +53,18 @@ async def split(
     return new
 
 
-async def new_phone_identities(
-    conn: asyncpg.Connection, after: datetime, limit: int
+async def newly_verified(
+    conn: asyncpg.Connection, kind: str, after: datetime, limit: int
 ) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_NEW_PHONES, after, limit))
+    """Identities whose phone or e-mail was verified after `after`: brand_id, contact_id,
+    value, at."""
+    return list(await conn.fetch(_NEW[kind], after, limit))
 
 
-async def same_phone(conn: asyncpg.Connection, brand_id: UUID, phone: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch(_SAME_PHONE, brand_id, phone))
+async def same_verified(
+    conn: asyncpg.Connection, kind: str, brand_id: UUID, value: str
+) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_SAME[kind], brand_id, value))
 
 
 async def get_mark(conn: asyncpg.Connection, name: str) -> datetime | None:

@@ -71,6 +71,12 @@ async def apply_receipts(
 
 _SAVE_THREAD = q("email.save_thread")
 _SAVE_INLINE = q("email.save_inline")
+_VERIFY_EMAIL = q("email.verify_email")
+
+
+async def verify_emails(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """(brand id, channel, external id, address) for identities a platform vouched for."""
+    await conn.executemany(_VERIFY_EMAIL, rows)
 
 
 async def save_inline(conn: asyncpg.Connection, rows: list[tuple[int, int, bytes]]) -> None:

@@ -4,7 +4,7 @@ FROM contacts WHERE id = $1;
 
 -- name: identities
 SELECT channel, external_id, display_name, username, verified_phone(channel, external_id) AS phone,
-       created_at, last_seen_at
+       verified_email, created_at, last_seen_at
 FROM contact_identities WHERE contact_id = $1 ORDER BY created_at;
 
 -- name: tickets
@@ -23,7 +23,7 @@ SELECT merge_contacts($1, $2, $3, $4);
 
 -- name: new_phone_identities
 -- Identities with a verified phone created after $1, oldest first.
-SELECT brand_id, contact_id, verified_phone(channel, external_id) AS phone, created_at
+SELECT brand_id, contact_id, verified_phone(channel, external_id) AS value, created_at AS at
 FROM contact_identities
 WHERE created_at > $1 AND verified_phone(channel, external_id) IS NOT NULL
 ORDER BY created_at LIMIT $2;
@@ -34,6 +34,20 @@ SELECT DISTINCT c.id, c.created_at, c.no_auto_merge
 FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
 WHERE ci.brand_id = $1 AND verified_phone(ci.channel, ci.external_id) = $2
   AND c.merged_into IS NULL
+ORDER BY c.created_at, c.id;
+
+-- name: new_email_identities
+-- Identities whose e-mail address was verified after $1, oldest first.
+SELECT brand_id, contact_id, verified_email AS value, email_verified_at AS at
+FROM contact_identities
+WHERE email_verified_at > $1
+ORDER BY email_verified_at LIMIT $2;
+
+-- name: same_email
+-- Live contacts of the brand with that verified e-mail address, oldest first.
+SELECT DISTINCT c.id, c.created_at, c.no_auto_merge
+FROM contact_identities ci JOIN contacts c ON c.id = ci.contact_id
+WHERE ci.brand_id = $1 AND ci.verified_email = $2 AND c.merged_into IS NULL
 ORDER BY c.created_at, c.id;
 
 -- name: get_mark

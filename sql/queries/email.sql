@@ -2,6 +2,12 @@
 SELECT id FROM channel_accounts
 WHERE channel = 'email' AND disabled_at IS NULL AND lower(credentials->>'address') = lower($1);
 
+-- name: verify_email
+-- The platform vouched for this identity's e-mail address (the linker merges on it).
+UPDATE contact_identities SET verified_email = $4, email_verified_at = now()
+WHERE brand_id = $1 AND channel = $2 AND external_id = $3
+  AND verified_email IS DISTINCT FROM $4;
+
 -- name: save_inline
 INSERT INTO inline_media (message_id, position, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING;
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from contactcenter.actions.contacts import do_link_by_phone
+from contactcenter.actions.contacts import do_link_verified
 from contactcenter.channels.twilio_sms import signature
 from tests.helpers import post_telegram, post_whatsapp, wa_hook, wa_text
 from tests.world import World
@@ -70,8 +70,8 @@ async def test_same_verified_phone_on_whatsapp_and_sms_is_one_contact(
     sms = await _contact_of(pool, "twilio-sms", "+4915100000001")
     assert wa != sms
     async with pool.acquire() as conn:
-        assert await do_link_by_phone(conn) == 1
-        assert await do_link_by_phone(conn) == 0  # nothing new since the mark
+        assert await do_link_verified(conn) == 1
+        assert await do_link_verified(conn) == 0  # nothing new since the mark
     assert await _contact_of(pool, "twilio-sms", "+4915100000001") == wa
     assert await _contact_of(pool, "twilio-sms", "+4915100000002") not in (wa, None)
     view = await (await client.get(f"/api/v1/contacts/{wa}", headers=world.auth("agent"))).json()

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     youtube_api_url: str = Field(
         default="https://www.googleapis.com", description="YouTube Data API base URL"
     )
+    slack_api_url: str = Field(default="https://slack.com", description="Slack Web API base URL")
+    slack_files_url: str = Field(
+        default="https://files.slack.com", description="where Slack keeps shared files"
+    )
     viber_api_url: str = Field(
         default="https://chatapi.viber.com", description="Viber REST API base URL"
     )

@@ -23,7 +23,8 @@ async def fetch_media(ctx: dict[str, Any]) -> dict[str, int]:
     store = make_store(settings)
     limits = Limits(settings.media_max_bytes, tuple(settings.media_types.split(",")))
     ends = {"graph": settings.graph_api_url, "telegram": settings.telegram_api_url,
-            "line_data": settings.line_data_url, "x_ton": settings.x_ton_url}  # fmt: skip
+            "line_data": settings.line_data_url, "x_ton": settings.x_ton_url,
+            "slack_files": settings.slack_files_url}  # fmt: skip
     counts: dict[str, int] = {}
     for _ in range(PER_PASS):
         outcome = await media.do_fetch_one(ctx["pool"], ctx["http"], store, limits, ends)

@@ -38,6 +38,7 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
             google_business=settings.google_business_url,
             flickr=settings.flickr_api_url,
             viber=settings.viber_api_url,
+            slack=settings.slack_api_url,
             public_url=settings.public_url,
         ),
         message_id,

@@ -67,7 +67,8 @@ async def receive(request: web.Request) -> web.Response:
         echoes=batch.echoes,
         tickets=outcome.ticket_ids,
     )
-    ack = getattr(channel, "ack", None)  # a platform that wants its own answer (Twilio: TwiML)
+    # a platform that wants its own answer: Slack's challenge, Twilio's TwiML
+    ack = batch.answer or getattr(channel, "ack", None)
     if ack is not None:
         return web.Response(text=ack[1], content_type=ack[0])
     return json_response(

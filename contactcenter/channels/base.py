@@ -64,6 +64,7 @@ class InboundBatch:
     statuses: list[StatusUpdate] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # event types seen and skipped (logged)
     echoes: int = 0  # our own outbound messages reflected back, dropped
+    answer: tuple[str, str] | None = None  # (content type, body) a handshake POST wants back
 
 
 class Channel(Protocol):

@@ -10,6 +10,7 @@ from contactcenter.channels.google_reviews import GoogleReviews
 from contactcenter.channels.line import Line
 from contactcenter.channels.linkedin import LinkedIn
 from contactcenter.channels.meta_messaging import Facebook, Instagram, Messenger
+from contactcenter.channels.slack import Slack
 from contactcenter.channels.telegram import Telegram
 from contactcenter.channels.twilio_sms import TwilioSms
 from contactcenter.channels.twilio_voice import TwilioVoice
@@ -40,6 +41,7 @@ CHANNELS: dict[str, Channel] = {
         LinkedIn(),
         GoogleReviews(),
         Flickr(),
+        Slack(),
     )
 }
 
@@ -50,7 +52,8 @@ KIND: dict[str, str] = {"whatsapp": "chat", "telegram": "chat", "messenger": "ch
                         "email": "email", "x": "social",
                         "facebook": "social", "twilio-voice": "voice",
                         "youtube": "social", "linkedin": "social",
-                        "google-reviews": "social", "flickr": "social"}  # fmt: skip
+                        "google-reviews": "social", "flickr": "social",
+                        "slack": "chat"}  # fmt: skip
 
 
 def get_channel(name: str) -> Channel:

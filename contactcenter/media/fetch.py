@@ -78,6 +78,12 @@ async def locate(
         return ref, {}
     if channel == "x":
         return await _x_media(ref, creds, ends["x_ton"])
+    if channel == "slack":  # url_private: only with the bot token, only on Slack's file host
+        prefix = "https://files.slack.com/"
+        if not ref.startswith(prefix):
+            raise Refused(f"not a Slack file URL: {ref[:100]}")
+        url = ends["slack_files"].rstrip("/") + "/" + ref.removeprefix(prefix)
+        return url, {"Authorization": f"Bearer {creds['bot_token']}"}
     if channel == "email":  # its parts are stored with the message (inline_media)
         raise Refused("the e-mail's attachment content was not kept (received before 0013)")
     raise Refused(f"downloading {channel} media is not supported yet")

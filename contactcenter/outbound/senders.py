@@ -10,48 +10,15 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
+from contactcenter.outbound.base import Endpoints, Outgoing, Result
+from contactcenter.outbound.slack import slack_request, slack_result
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    channel: str
-    credentials: dict[str, str]
-    to: str  # the platform's conversation: a WhatsApp wa_id, a Telegram chat id
-    text: str | None
-    template: dict[str, Any] | None = None
-    reply_to: str | None = None  # the platform id of the message being answered
-    tag: str | None = None  # Messenger/Instagram outside 24 h: HUMAN_AGENT
-    status_callback: str | None = None  # Twilio: where delivery statuses of this send go
-    idempotency_key: str | None = None  # LINE: X-Line-Retry-Key, the same on every attempt
-    mention: str | None = None  # X: the @name a public reply starts with
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    outcome: str  # sent, retry, failed
-    platform_id: str | None = None
-    error: str | None = None
-    retry_after_s: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoints:
-    graph: str  # Meta Graph API base (WhatsApp, Messenger, Instagram), e.g. .../v21.0
-    telegram: str  # Bot API base, e.g. https://api.telegram.org
-    twilio: str = "https://api.twilio.com"
-    line: str = "https://api.line.me"
-    x: str = "https://api.x.com"
-    youtube: str = "https://www.googleapis.com"
-    linkedin: str = "https://api.linkedin.com"
-    google_business: str = "https://mybusiness.googleapis.com"
-    flickr: str = "https://api.flickr.com"
-    viber: str = "https://chatapi.viber.com"
-    public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
+__all__ = ["Endpoints", "Outgoing", "Result", "send"]
 
 
 def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -452,6 +419,8 @@ async def _send(
         url, headers, body = review_reply_request(out, ends.google_business)
     elif out.channel == "flickr":
         url, headers, body = flickr_request(out, ends.flickr)
+    elif out.channel == "slack":
+        url, headers, body = slack_request(out, ends.slack)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
     form = out.channel in ("twilio-sms", "flickr")  # form fields; the others take JSON
@@ -496,6 +465,8 @@ async def _send(
         result = _review_result(status, data, out.to)
     elif out.channel == "flickr":
         result = _flickr_result(status, data)
+    elif out.channel == "slack":
+        result = slack_result(status, data)
     else:
         result = _graph_result(out.channel, status, data)
     if result.outcome == "retry" and retry_after is not None:

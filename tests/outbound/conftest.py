@@ -55,6 +55,9 @@ class Fake:
     def success(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """Each API's documented success answer."""
         n = len(self.requests)
+        if path == "/api/chat.postMessage":
+            return {"ok": True, "channel": body["channel"], "ts": f"1764461000.{n:06d}",
+                    "message": {"text": body["text"]}}  # fmt: skip
         if path.endswith("/sendMessage"):
             return {"ok": True, "result": {"message_id": 501}}
         if path == "/v2/bot/message/push":
@@ -80,6 +83,7 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", platform.handle)
     app.router.add_post("/v2/bot/message/push", platform.handle)
     app.router.add_post("/pa/send_message", platform.handle)
+    app.router.add_post("/api/chat.postMessage", platform.handle)
     app.router.add_post("/2/tweets", platform.handle)
     app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/rest/socialActions/{post}/comments", platform.handle)
@@ -104,7 +108,7 @@ async def ctx(
         "twilio_api_url": fake.url, "line_api_url": fake.url, "viber_api_url": fake.url,
         "x_api_url": fake.url, "youtube_api_url": fake.url,
         "linkedin_api_url": fake.url, "google_business_url": fake.url,
-        "flickr_api_url": fake.url,
+        "flickr_api_url": fake.url, "slack_api_url": fake.url,
         "send_timeout_s": 0.5, "send_backoff_s": 0.05,
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:

@@ -1,0 +1,45 @@
+"""What a send is given (Outgoing), where the platforms are (Endpoints) and what a send
+returns (Result): shared by every platform's sender."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    channel: str
+    credentials: dict[str, str]
+    to: str  # the platform's conversation: a WhatsApp wa_id, a Telegram chat id
+    text: str | None
+    template: dict[str, Any] | None = None
+    reply_to: str | None = None  # the platform id of the message being answered
+    tag: str | None = None  # Messenger/Instagram outside 24 h: HUMAN_AGENT
+    status_callback: str | None = None  # Twilio: where delivery statuses of this send go
+    idempotency_key: str | None = None  # LINE: X-Line-Retry-Key, the same on every attempt
+    mention: str | None = None  # X: the @name a public reply starts with
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    outcome: str  # sent, retry, failed
+    platform_id: str | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    graph: str  # Meta Graph API base (WhatsApp, Messenger, Instagram), e.g. .../v21.0
+    telegram: str  # Bot API base, e.g. https://api.telegram.org
+    twilio: str = "https://api.twilio.com"
+    line: str = "https://api.line.me"
+    x: str = "https://api.x.com"
+    youtube: str = "https://www.googleapis.com"
+    linkedin: str = "https://api.linkedin.com"
+    google_business: str = "https://mybusiness.googleapis.com"
+    flickr: str = "https://api.flickr.com"
+    viber: str = "https://chatapi.viber.com"
+    slack: str = "https://slack.com"
+    public_url: str = ""  # ours: status callbacks come back to the account's webhook URL

@@ -105,7 +105,23 @@ def check_credentials(channel: str, credentials: dict[str, str]) -> None:
         )
 
 
+# CHANNELS.md's names for credentials we call otherwise: either is accepted, ours is stored.
+CREDENTIAL_ALIASES = {
+    "instagram": {"ig_user_id": "ig_id"},
+    "linkedin": {"organization_urn": "organization", "clientSecret": "client_secret"},
+}
+
+
+def with_aliases(channel: str, credentials: dict[str, str]) -> dict[str, str]:
+    renamed = dict(credentials)
+    for spec_name, ours in CREDENTIAL_ALIASES.get(channel, {}).items():
+        if spec_name in renamed and not renamed.get(ours):
+            renamed[ours] = renamed.pop(spec_name)
+    return renamed
+
+
 async def do_create_account(conn: asyncpg.Connection, body: ChannelAccountIn) -> ChannelAccount:
+    body = body.model_copy(update={"credentials": with_aliases(body.channel, body.credentials)})
     check_credentials(body.channel, body.credentials)
     await check_brand(conn, body.brand_id)
     await check_queue(conn, body.queue_id, body.brand_id)

@@ -85,7 +85,7 @@ async def _store_messages(
     for _, account, m in messages:
         _append(cols, account, m)
     results = await store.ingest_messages(conn, cols, reopen_window_s)
-    threads = [(account.id, m.platform_message_id, *m.thread)
+    threads = [(account.id, m.platform_message_id, *m.thread, m.sender_id)
                for (_, account, m), r in zip(messages, results, strict=True)
                if m.thread is not None and r.message_id is not None]  # fmt: skip
     if threads:  # e-mail only: the subject and references a reply needs

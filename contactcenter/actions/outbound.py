@@ -146,11 +146,12 @@ async def _attempt(
     elif target["channel"] == "email":
         async with pool.acquire() as conn:
             thread = await conn.fetchrow(_REPLY_THREAD, row["ticket_id"])
+        to = (thread and thread["from_address"]) or target["platform_conversation_id"]
         msg = smtp.build(
             target["credentials"],
-            target["platform_conversation_id"],
+            to,
             row["text"] or "",
-            tuple(thread) if thread else None,
+            (thread["message_id"], thread["subject"], thread["refs"]) if thread else None,
             idempotency_key(message_id),
         )
         result = await smtp.send(target["credentials"], msg, timeout_s)

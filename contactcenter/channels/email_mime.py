@@ -4,8 +4,9 @@ Auto-replies, bounces and lists never open tickets (RFC 3834 Auto-Submitted, Pre
 X-Autoreply, multipart/report delivery-status notices, MAILER-DAEMON). The text is the plain
 part, or the HTML turned into readable text; quoted history below the new text is cut
 ("On … wrote:", "Am … schrieb …:", "-----Original Message-----", "> " lines). Threading:
-Message-ID is the dedup key, In-Reply-To the message answered; the subject and references are
-kept for the reply's headers.
+Message-ID is the dedup key; the thread's first Message-ID (References, else In-Reply-To) is
+the conversation, so each thread is its own ticket; the subject, references and sender are kept
+for the reply's headers.
 
 The sender's address counts as verified (and merges contacts) only when a trusted party says the
 From domain authenticated: an `Authentication-Results` header of the account's
@@ -64,8 +65,10 @@ def parse(raw: bytes, trusted: str | None = None, dkim_passed: Iterable[str] = (
     message_id = _id(msg.get("Message-ID")) or "sha256:" + hashlib.sha256(raw).hexdigest()
     text, attachments = _content(msg, message_id)
     subject = str(msg.get("Subject", "")).strip()
-    message = InboundMessage(
-        platform_message_id=message_id, conversation_id=sender, sender_id=sender,
+    references = re.findall(r"<([^<>]+)>", str(msg.get("References", "")))
+    root = (references[0] if references else None) or _id(msg.get("In-Reply-To")) or message_id
+    message = InboundMessage(  # a thread (its first Message-ID) is the conversation: one ticket
+        platform_message_id=message_id, conversation_id=root, sender_id=sender,
         sender_name=name.strip(), sent_at=_date(msg.get("Date")), kind="email",
         text=clean_text(_with_subject(subject, trim_quotes(text))), attachments=attachments,
         reply_to=_id(msg.get("In-Reply-To")),

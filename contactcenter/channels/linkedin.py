@@ -34,7 +34,7 @@ from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 log = logs.get_logger(__name__)
-STORED = {"COMMENT": "commented", "ADMIN_COMMENT": "commented", "SHARE_MENTION": "mentioned you"}
+STORED = {"COMMENT": "commented", "SHARE_MENTION": "mentioned you"}
 
 
 class Notification(BaseModel):
@@ -107,16 +107,20 @@ class LinkedIn:
         own = str(account.credentials.get("organization", ""))
         for n in hook.notifications:
             verb = STORED.get(n.action)
+            if n.action == "ADMIN_COMMENT":  # our organization's own comment: our reply
+                batch.echoes += 1
+                continue
             if verb is None:
                 batch.ignored.append(f"action:{n.action}")
                 continue
             if own and n.organizationalEntity and n.organizationalEntity != own:
                 batch.ignored.append("other_organization")
                 continue
-            who = n.subscriber or "someone"
+            who = _author(n)
             text = _text(n)
             if text is None and not _is_comment(n.generatedActivity):
-                text = f"{who} {verb} on {n.sourcePost} ({n.generatedActivity})"
+                name = who if who.startswith("urn:li:") else "Someone"
+                text = f"{name} {verb} on {n.sourcePost} ({n.generatedActivity})"
             # a comment without its text: the worker fetches it (workers/enrich.py)
             batch.messages.append(
                 InboundMessage(
@@ -142,6 +146,18 @@ def comment_parts(urn: str) -> tuple[str, str] | None:
     inner = urn.removeprefix("urn:li:comment:(").removesuffix(")")
     target, _, comment_id = inner.rpartition(",")
     return (target, comment_id) if target and comment_id else None
+
+
+def _author(n: Notification) -> str:
+    """Who wrote it. Not `subscriber`: that is the page admin whose subscription delivers every
+    notification. The decorated comment names its actor when LinkedIn includes it; otherwise
+    each activity stands for its own (unknown) author, so different people never become one
+    contact."""
+    comment = (n.decoratedGeneratedActivity or {}).get("comment") or {}
+    for key in ("actor", "owner", "author"):
+        if isinstance(comment.get(key), str) and comment[key].startswith("urn:li:"):
+            return str(comment[key])
+    return f"unknown:{n.generatedActivity or n.notificationId}"
 
 
 def _text(n: Notification) -> str | None:

@@ -102,7 +102,8 @@ class Webhook(_Model):
 
 
 def _time(value: int | str | None, fallback: int | None) -> Any:
-    """Meta sends unix milliseconds (some fixtures carry ISO strings: parse defensively)."""
+    """Messaging events carry unix milliseconds; `entry.time` of feed and comment changes is in
+    seconds (both seen in real captures), so the magnitude decides. ISO strings are parsed."""
     raw = value if value is not None else fallback
     if isinstance(raw, str) and not raw.isdigit():
         from datetime import datetime
@@ -110,7 +111,8 @@ def _time(value: int | str | None, fallback: int | None) -> Any:
         return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     if raw is None:
         raise ValueError("event without a timestamp")
-    return from_unix(int(raw) / 1000)
+    number = int(raw)
+    return from_unix(number / 1000 if number > 100_000_000_000 else number)  # > 1973 in ms
 
 
 class _MetaMessaging:
@@ -167,14 +169,19 @@ class CommentValue(_Model):
     media: dict[str, Any] | None = None
 
 
+# A visitor's own post on the Page (not a comment): its post id is the message and the thread.
+VISITOR_POSTS = frozenset({"status", "post", "photo", "video"})
+
+
 def _comment(change: dict[str, Any], entry: Entry, own: str | None, batch: InboundBatch,
              facebook: bool) -> None:  # fmt: skip
     value = CommentValue.model_validate(change.get("value") or {})
-    if facebook and (value.item != "comment" or value.verb != "add"):
+    visitor_post = facebook and value.item in VISITOR_POSTS
+    if facebook and ((value.item != "comment" and not visitor_post) or value.verb != "add"):
         batch.ignored.append(f"feed:{value.item}:{value.verb}")
         return
     author = value.from_ or {}
-    comment_id = value.comment_id if facebook else value.id
+    comment_id = (value.post_id if visitor_post else value.comment_id) if facebook else value.id
     if not comment_id or not author.get("id"):
         batch.ignored.append("comment_without_author")
         return
@@ -191,7 +198,8 @@ def _comment(change: dict[str, Any], entry: Entry, own: str | None, batch: Inbou
     batch.messages.append(InboundMessage(
         platform_message_id=comment_id, conversation_id=conversation, sender_id=str(author["id"]),
         sender_name=str(author.get("name") or ""), sender_username=author.get("username"),
-        sent_at=at, kind="comment", text=clean_text(value.message or value.text), reply_to=parent,
+        sent_at=at, kind="post" if visitor_post else "comment",
+        text=clean_text(value.message or value.text), reply_to=parent,
     ))  # fmt: skip
 
 

@@ -105,6 +105,8 @@ class TwilioSms:
             return batch
         sender = _address(fields.get("From", ""))
         own = _address(str(account.credentials.get("from_number", "")))
+        if own.startswith("MG"):  # a Messaging Service sends from a pool: any of its numbers
+            own = ""
         if not sender:
             batch.ignored.append("message_without_sender")
             return batch

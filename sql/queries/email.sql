@@ -12,13 +12,13 @@ WHERE brand_id = $1 AND channel = $2 AND external_id = $3
 INSERT INTO inline_media (message_id, position, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING;
 
 -- name: save_thread
-INSERT INTO email_threads (channel_account_id, message_id, subject, refs)
-VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING;
+INSERT INTO email_threads (channel_account_id, message_id, subject, refs, from_address)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING;
 
 -- name: reply_thread
 -- What a reply on this ticket answers: the customer's latest e-mail and its thread.
 SELECT m.platform_message_id AS message_id, coalesce(e.subject, '') AS subject,
-       coalesce(e.refs, '') AS refs
+       coalesce(e.refs, '') AS refs, e.from_address
 FROM messages m
 LEFT JOIN email_threads e ON e.channel_account_id = m.channel_account_id
                          AND e.message_id = m.platform_message_id

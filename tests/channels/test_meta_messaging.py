@@ -147,7 +147,32 @@ def test_facebook_page_comments() -> None:
     )
 
 
+def test_a_visitor_post_on_the_page_is_a_conversation() -> None:
+    """A visitor's own post on the Page: the post is the message and the thread (answered with
+    a comment on it); an edit of it is not a new message."""
+    from contactcenter.channels.meta_messaging import Facebook
+
+    batch = Facebook().parse(_account("messenger"), fixture("facebook/visitor_post.json"))
+    [m] = batch.messages
+    assert (m.platform_message_id, m.conversation_id, m.sender_name, m.kind, m.text) == (
+        "107000000000001_122131676912599999", "post:107000000000001_122131676912599999",
+        "Tom Visitor", "post", "My order #4411 arrived broken. Who can help?")  # fmt: skip
+    assert m.sent_at == datetime.fromtimestamp(1764460899, tz=UTC)
+    assert batch.ignored == ["feed:status:edited"]
+
+
 def test_instagram_comments() -> None:
     [m] = Instagram().parse(_account("instagram"), fixture("instagram/comment.json")).messages
     assert (m.platform_message_id, m.conversation_id, m.sender_username) == (
         "17900000000000001", "comment:17800000000000001", "coffee_fan")  # fmt: skip
+    assert m.sent_at == datetime.fromtimestamp(1764460905, tz=UTC)
+
+
+def test_comment_times_in_seconds_are_read_as_seconds() -> None:
+    """Real Instagram comment captures carry `entry.time` in seconds, messaging in ms: both
+    give the same instant (not a date in 1970)."""
+    body = fixture("instagram/comment.json").replace(
+        b'"time": 1764460905000', b'"time": 1764460905'
+    )
+    [m] = Instagram().parse(_account("instagram"), body).messages
+    assert m.sent_at == datetime.fromtimestamp(1764460905, tz=UTC)

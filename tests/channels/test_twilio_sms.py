@@ -15,11 +15,11 @@ TOKEN = "twilio-auth-token"
 URL = "https://cc.example.com/webhooks/twilio-sms/00000000-0000-4000-8000-000000000204"
 
 
-def _account() -> ChannelAccount:
+def _account(sender: str = "+14155550000") -> ChannelAccount:
     return ChannelAccount.model_validate({
         "id": "00000000-0000-4000-8000-000000000204", "brand_id": "00000000-0000-4000-8000-000000000001",
         "channel": "twilio-sms", "name": "SMS", "queue_id": "00000000-0000-4000-8000-000000000101",
-        "credentials": {"account_sid": "AC123", "auth_token": TOKEN, "from_number": "+14155550000"},
+        "credentials": {"account_sid": "AC123", "auth_token": TOKEN, "from_number": sender},
         "created_at": datetime.now(UTC), "disabled_at": None,
     })  # fmt: skip
 
@@ -64,6 +64,9 @@ def test_status_callbacks_and_other_numbers() -> None:
     assert queued.statuses == [] and queued.ignored == ["status:queued"]
     other = TwilioSms().parse(_account(), urlencode(SMS | {"To": "+19999999999"}).encode())
     assert other.messages == [] and other.ignored == ["other_number"]
+    service = _account("MG9752274e9e519418a7406176694466fa")  # a Messaging Service: many numbers
+    [m] = TwilioSms().parse(service, urlencode(SMS | {"To": "+19999999999"}).encode()).messages
+    assert m.platform_message_id == SMS["MessageSid"]
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe", urlencode({"Body": "no sid"}).encode()])

@@ -115,17 +115,33 @@ async def test_manual_merge_split_and_roles(
     assert only.status == 400  # its only identity
 
 
-async def test_two_open_tickets_on_one_account_do_not_merge(
+async def test_two_open_tickets_of_one_conversation_do_not_merge(
     client: Client, world: World, pool: asyncpg.Pool
 ) -> None:
+    """Two people's open tickets in different conversations merge fine (each stays its own
+    conversation); two open tickets of one conversation on one account (two commenters under
+    one post, say) cannot become one contact's: 409, nothing moved."""
     await _whatsapp(client, world, "wamid.c4", "4915100000004")
     await _whatsapp(client, world, "wamid.c5", "4915100000005")
+    await _whatsapp(client, world, "wamid.c6", "4915100000006")
     a = await _contact_of(pool, "whatsapp", "4915100000004")
     b = await _contact_of(pool, "whatsapp", "4915100000005")
-    resp = await client.post(f"/api/v1/contacts/{a}/merge", json={"contact_id": str(b)},
+    c = await _contact_of(pool, "whatsapp", "4915100000006")
+    ok = await client.post(f"/api/v1/contacts/{a}/merge", json={"contact_id": str(b)},
+                           headers=world.auth("supervisor"))  # fmt: skip
+    assert ok.status == 200
+    open_tickets = await pool.fetch(
+        "SELECT platform_conversation_id FROM tickets WHERE contact_id = $1 AND status = 'new'", a
+    )
+    assert sorted(r[0] for r in open_tickets) == ["4915100000004", "4915100000005"]
+    await pool.execute("UPDATE tickets SET status = 'solved', solved_at = now() "
+                       "WHERE platform_conversation_id = '4915100000005'")  # fmt: skip
+    await pool.execute("UPDATE tickets SET platform_conversation_id = 'post:1' "
+                       "WHERE status = 'new' AND contact_id = ANY($1::uuid[])", [a, c])  # fmt: skip
+    resp = await client.post(f"/api/v1/contacts/{a}/merge", json={"contact_id": str(c)},
                              headers=world.auth("supervisor"))  # fmt: skip
     assert resp.status == 409 and "open ticket" in (await resp.json())["error"]["message"]
-    assert await _contact_of(pool, "whatsapp", "4915100000005") == b  # nothing moved
+    assert await _contact_of(pool, "whatsapp", "4915100000006") == c  # nothing moved
 
 
 async def test_agents_see_only_tickets_they_may_open(

@@ -143,3 +143,35 @@ async def test_sendgrid_inbound_parse(client: Client, world: World, pool: asyncp
     assert ok.status == 200 and (await ok.json())["stored"] == 1
     text = await pool.fetchval("SELECT text FROM messages")
     assert text.startswith("Broken link\n\nHello")
+
+
+async def test_each_email_thread_is_its_own_ticket(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """Two new e-mails from one customer are two tickets; a reply in the first thread (its
+    References name the first mail) joins the first."""
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "email", "name": "Mail",
+        "queue_id": str(world.queue.id),
+        "credentials": {"address": "help@acme.test", "sendgrid_secret": "sg"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+
+    async def mail(message_id: str, subject: str, refs: str = "") -> None:
+        head = f"References: {refs}\r\nIn-Reply-To: {refs.split()[-1]}\r\n" if refs else ""
+        raw = (f"From: ines@example.org\r\nTo: help@acme.test\r\nSubject: {subject}\r\n"
+               f"Message-ID: {message_id}\r\n{head}\r\nHello\r\n")  # fmt: skip
+        body = (b'--B\r\nContent-Disposition: form-data; name="email"\r\n\r\n' + raw.encode()
+                + b"\r\n--B--\r\n")  # fmt: skip
+        ok = await client.post(f"/webhooks/email/{account}?key=sg", data=body,
+                               headers={"Content-Type": "multipart/form-data; boundary=B"})  # fmt: skip
+        assert ok.status == 200
+
+    await mail("<a1@example.org>", "Invoice")
+    await mail("<b1@example.org>", "Address change")
+    await mail("<a2@example.org>", "Re: Invoice", refs="<a1@example.org> <cc-1@acme.test>")
+    rows = await pool.fetch(
+        "SELECT t.platform_conversation_id AS conv, count(m.id) AS n FROM tickets t "
+        "JOIN messages m ON m.ticket_id = t.id GROUP BY t.id ORDER BY t.id"
+    )
+    assert [(r["conv"], r["n"]) for r in rows] == [("a1@example.org", 2), ("b1@example.org", 1)]

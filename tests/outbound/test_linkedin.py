@@ -33,7 +33,7 @@ async def test_linkedin_in_and_out(
             "queue_id": str(world.queue.id),
             "credentials": {
                 "client_secret": SECRET,
-                "organization": ORG,
+                "organization_urn": ORG,  # CHANNELS.md's name; stored as organization
                 "access_token": "LITOKEN",
             },
         },
@@ -65,7 +65,16 @@ async def test_linkedin_in_and_out(
     texts = [r["text"] for r in await pool.fetch("SELECT text FROM messages ORDER BY id")]
     assert texts[0] == "Do you ship to Norway?"
     assert texts[1] is None  # a comment without its text: fetched by the worker below
-    assert texts[2].startswith("urn:li:person:XyZ789 mentioned you on urn:li:share:7099")
+    assert texts[2].startswith("Someone mentioned you on urn:li:share:7099")
+    senders = {r[0] for r in await pool.fetch("SELECT external_id FROM contact_identities")}
+    assert (
+        senders
+        == {  # the page admin who subscribed is nobody's author; our own comment is not stored
+            "urn:li:person:AbC123",
+            "unknown:urn:li:comment:(urn:li:activity:7012345678901234567,7012345600000000001)",
+            "unknown:urn:li:share:7099999999999999999",
+        }
+    )
     fake.script.append(
         (
             200,

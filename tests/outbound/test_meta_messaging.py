@@ -20,8 +20,11 @@ SECRET = "fb-app-secret"
 
 
 async def _connect(client: Client, world: World, channel: str) -> str:
-    creds = {"page_id": "107000000000001", "page_access_token": "EAAPtoken"} if channel == "messenger" \
-        else {"ig_id": "17841400000000000", "access_token": "IGQtoken"}  # fmt: skip
+    creds = (
+        {"page_id": "107000000000001", "page_access_token": "EAAPtoken"}
+        if channel == "messenger"
+        else {"ig_user_id": "17841400000000000", "access_token": "IGQtoken"}
+    )  # fmt: skip (CHANNELS.md name)
     resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
         "brand_id": str(world.brand.id), "channel": channel, "name": channel,
         "queue_id": str(world.queue.id),

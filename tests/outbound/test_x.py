@@ -74,3 +74,26 @@ async def test_x_dm_and_mention_in_and_out(
     assert fake.requests[1]["path"] == "/2/tweets"
     assert fake.requests[1]["body"] == {"text": "@jane_doe Sorry! DM us your order number.",
                                         "reply": {"in_reply_to_tweet_id": "1730000000000000001"}}  # fmt: skip
+
+
+async def test_a_dm_and_a_mention_of_one_person_are_two_conversations(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    """Jane mentions the brand in public and writes a DM: two tickets, and the answer to her DM
+    goes out as a DM (never as a public reply quoting a private message)."""
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "x", "name": "@acme",
+        "queue_id": str(world.queue.id),
+        "credentials": {"consumer_secret": SECRET, "user_id": "2244994945", "access_token": "XTOKEN"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+    assert (await _post(client, account, fixture("x/mention.json")))["stored"] == 1
+    assert (await _post(client, account, fixture("x/dm.json")))["stored"] == 1
+    rows = await pool.fetch("SELECT id, platform_conversation_id FROM tickets ORDER BY id")
+    assert [r["platform_conversation_id"] for r in rows] == ["mention:3805104374", "3805104374"]
+    dm = await (await client.post(f"/api/v1/tickets/{rows[1]['id']}/messages",
+                                  json={"text": "Your order ships today."},
+                                  headers=world.auth("agent"))).json()  # fmt: skip
+    fake.script.append((201, {"data": {"dm_conversation_id": "c", "dm_event_id": "1800"}}, {}, 0))
+    assert await deliver(ctx, dm["id"]) == "sent"
+    assert fake.requests[0]["path"] == "/2/dm_conversations/with/3805104374/messages"

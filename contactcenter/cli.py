@@ -88,6 +88,31 @@ def cmd_users_add(args: argparse.Namespace) -> None:
         raise SystemExit(exc.message) from None
 
 
+def cmd_users_passwd(args: argparse.Namespace) -> None:
+    """Set a user's dashboard password, read from stdin (one line) or asked for."""
+    import getpass
+
+    from contactcenter.security import hash_password
+    from contactcenter.store import db
+    from contactcenter.store import sessions as store
+
+    settings = _settings(args)
+    password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("Password: ")
+    if len(password) < 8:
+        raise SystemExit("the password is too short: use at least 8 characters")
+
+    async def run() -> object:
+        conn = await db.connect(require(settings.database_url, "CC_DATABASE_URL"))
+        try:
+            return await store.set_password(conn, args.email, hash_password(password))
+        finally:
+            await conn.close()
+
+    if asyncio.run(run()) is None:
+        raise SystemExit(f"no user {args.email}; create it with `contactcenter users add`")
+    print(f"password set for {args.email}; sign in at /login")
+
+
 @contextlib.contextmanager
 def _services(settings: Settings) -> Iterator[Settings]:
     """The configured PostgreSQL/Redis, or embedded ones for whichever URL is unset."""
@@ -163,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--timezone", default="UTC")
     add.set_defaults(func=cmd_users_add)
+    passwd = users.add_parser("passwd", help="set a user's dashboard password")
+    passwd.add_argument("email")
+    passwd.add_argument("--stdin", action="store_true", help="read the password from stdin")
+    passwd.set_defaults(func=cmd_users_passwd)
     sim = sub.add_parser(
         "simulate", help="post signed demo WhatsApp/Telegram webhooks to a running server"
     )

@@ -14,7 +14,7 @@ import asyncpg
 from contactcenter.actions.shifts import horizon, intervals_for
 from contactcenter.api.schemas_routing import ShiftsIn
 from contactcenter.api.schemas_sla import SlaPolicyIn
-from contactcenter.security import hash_token
+from contactcenter.security import hash_password, hash_token
 from contactcenter.store import agents
 from contactcenter.store.queries import q
 
@@ -26,6 +26,7 @@ class DemoUser:
     email: str
     role: str
     token: str
+    password: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,10 @@ async def load(conn: asyncpg.Connection, path: Path = DEMO_FILE) -> Demo:
                 teams.get(u.get("team", "")),
             )
             await conn.execute(q("demo.upsert_token"), user_id, hash_token(u["token"]))
+            if u.get("password"):
+                await conn.execute(q("demo.set_password"), user_id, hash_password(u["password"]))
             await _agent(conn, user_id, u, queues)
-            users.append(DemoUser(u["email"], u["role"], u["token"]))
+            users.append(DemoUser(u["email"], u["role"], u["token"], u.get("password", "")))
     return Demo(brand_id, data["channel_accounts"], users)
 
 

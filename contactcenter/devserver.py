@@ -50,6 +50,7 @@ def _banner(settings: Settings, loaded: demo.Demo, applied: list[str]) -> None:
         "",
         f"contactcenter is running at {base}   (Ctrl-C stops everything)",
         f"  migrations applied now: {len(applied)}",
+        f"  dashboards: {base}/app   (sign in below: password 'demo' for every demo user)",
         f"  API:      {base}/api/v1   OpenAPI: {base}/api/openapi.json",
         f"  health:   {base}/healthz  {base}/readyz",
         "  webhooks (demo secrets are in config/demo.toml):",

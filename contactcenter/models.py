@@ -142,6 +142,7 @@ class Ticket(Record):
     updated_at: datetime
     last_message_at: datetime
     solved_at: datetime | None
+    last_inbound_at: datetime | None = None  # the reply windows (WhatsApp, Messenger) count from it
 
 
 class Message(Record):

@@ -63,12 +63,15 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         response = _error(
             ApiError(ErrorCode.INTERNAL, "Internal error; it has been logged."), request_id
         )
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    if not response.prepared:  # a stream (SSE, files) has sent its headers already
+        response.headers["Server-Timing"] = f"app;dur={ms}"  # bench/dashboard reads it
     route = request.match_info.route.resource
     log.info(
         "http.request",
         method=request.method,
         route=route.canonical if route else "unmatched",  # the template: no ids, tokens or query
         status=response.status,
-        ms=round((time.perf_counter() - started) * 1000, 2),
+        ms=ms,
     )
     return response

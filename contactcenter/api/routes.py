@@ -29,6 +29,7 @@ from contactcenter.api import (
     voice,
     webchat,
     webhooks,
+    workspace,
 )
 from contactcenter.api.auth import authenticate, require_role
 from contactcenter.api.schemas import (
@@ -74,6 +75,7 @@ from contactcenter.api.schemas_sla import (
     SlaPolicyPatch,
 )
 from contactcenter.models import Role
+from contactcenter.web import events, pages, session
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 V1 = "/api/v1"
@@ -261,6 +263,20 @@ ROUTES: tuple[Route, ...] = (
       SUPERVISOR, query=reports.ReportQuery, content_type="text/csv"),
     R("GET", f"{V1}/feed", sla.feed, "Newsfeed: ticket and SLA events, newest first", "feed",
       AGENT, query=sla.FeedQuery, response=Page[sla.FeedItem]),
+    R("GET", f"{V1}/me/tickets", workspace.my_tickets,
+      "Your open tickets, the most urgent SLA deadline first", "dashboard", AGENT,
+      query=workspace.ListQuery, response=Page[TicketOut]),
+    R("PATCH", f"{V1}/me", workspace.patch_me, "Your settings (the UI language)", "dashboard",
+      AGENT, body=workspace.MePatch),
+    R("GET", f"{V1}/queues/{{queue_id}}/waiting", workspace.waiting,
+      "A queue's waiting tickets, longest waiting first", "dashboard", AGENT,
+      query=workspace.ListQuery, response=Page[TicketOut]),
+    R("POST", f"{V1}/channel-accounts/{{account_id}}/check", workspace.check_account,
+      "Connection check: credentials, the platform's answer, the last message received",
+      "dashboard", ADMIN),
+    R("GET", f"{V1}/events", events.stream,
+      "Live events for the dashboards (Server-Sent Events; agents get their own)", "dashboard",
+      AGENT, content_type="text/event-stream"),
     R("GET", f"{V1}/agents", routing.list_agents, "Agents with presence, shift, load and capacity",
       "routing", SUPERVISOR, response=Page[AgentOut]),
 )
@@ -285,3 +301,17 @@ def _guarded(route: Route) -> Handler:
 def setup_routes(app: web.Application) -> None:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, _guarded(route))
+    for method, path, page in PAGES:
+        app.router.add_route(method, path, page)
+
+
+# The dashboards' pages: HTML and files, not API (so not in the OpenAPI document).
+PAGES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/", pages.root),
+    ("GET", "/login", session.login_page),
+    ("POST", "/login", session.login),
+    ("POST", "/logout", session.logout),
+    ("GET", "/app", pages.app_page),
+    ("GET", "/app/static/{name}", pages.static_file),
+    ("GET", "/app/i18n/{lang}.json", pages.words),
+)

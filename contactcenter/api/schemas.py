@@ -175,6 +175,9 @@ class TicketOut(Out):
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime
+    last_inbound_at: datetime | None = Field(
+        default=None, description="the customer's latest message: reply windows count from it"
+    )
     sla: dict[str, SlaClockOut] = Field(
         default={}, description="per target: due_at and state (ok, warning, breached, met, paused)"
     )

@@ -32,7 +32,7 @@ class TicketFilter:
     sla: str | None = None
 
 
-def _ticket(row: asyncpg.Record) -> Ticket:
+def ticket_from_row(row: asyncpg.Record) -> Ticket:
     data = dict(row)
     data["contact"] = ContactRef(id=data.pop("contact_id"), name=data.pop("contact_name"))
     return Ticket.model_validate(data)
@@ -56,12 +56,12 @@ async def list_tickets(
         limit,
         f.sla,
     )
-    return [_ticket(r) for r in rows]
+    return [ticket_from_row(r) for r in rows]
 
 
 async def get_ticket(conn: asyncpg.Connection, ticket_id: int) -> Ticket | None:
     row = await conn.fetchrow(_GET, ticket_id)
-    return _ticket(row) if row else None
+    return ticket_from_row(row) if row else None
 
 
 async def lock_ticket(conn: asyncpg.Connection, ticket_id: int) -> dict[str, Any] | None:

@@ -20,6 +20,9 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT ((lower(email))) DO UPDATE SET name = users.name
 RETURNING id;
 
+-- name: set_password
+UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash IS NULL;
+
 -- name: upsert_token
 INSERT INTO api_tokens (user_id, token_hash, label) VALUES ($1, $2, 'demo')
 ON CONFLICT (token_hash) DO NOTHING;

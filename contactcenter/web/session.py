@@ -1,0 +1,110 @@
+"""Sign-in and sign-out for the dashboards: e-mail and password (argon2id), or an API token,
+give a session cookie (HttpOnly, SameSite=Lax, Secure behind https) and a CSRF token."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from html import escape
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import asyncpg
+from aiohttp import web
+
+from contactcenter import keys, logs
+from contactcenter.api.auth import SESSION_COOKIE
+from contactcenter.security import hash_token, password_matches
+from contactcenter.store import db
+from contactcenter.store import sessions as store
+from contactcenter.web.i18n import language_of, text
+
+log = logs.get_logger(__name__)
+SESSION_HOURS = 12  # one long shift; then sign in again
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return _page(language_of(request.headers.get("Accept-Language", "")), status=200)
+
+
+async def login(request: web.Request) -> web.Response:
+    """A form post from our own page (Origin checked: no login CSRF) → session → /app."""
+    lang = language_of(request.headers.get("Accept-Language", ""))
+    if not _same_origin(request):
+        return _page(lang, "error_origin", status=403)
+    form = await request.post()
+    email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
+    token = str(form.get("token", "")).strip()
+    async with db.connection(request.app[keys.POOL]) as conn:
+        user_id = await _check(conn, email, password, token)
+        if user_id is None:
+            log.info("web.login_failed")
+            return _page(lang, "error_credentials", status=401, email=email)
+        session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
+        await store.create(conn, hash_token(session), user_id, csrf, expires)
+    log.info("web.login", user_id=str(user_id))
+    response = web.HTTPSeeOther("/app")
+    secure = request.app[keys.SETTINGS].public_url.startswith("https://")
+    response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_HOURS * 3600, httponly=True,
+                        samesite="Lax", secure=secure, path="/")  # fmt: skip
+    raise response
+
+
+async def logout(request: web.Request) -> web.Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if _same_origin(request) and cookie:
+        async with db.connection(request.app[keys.POOL]) as conn:
+            await store.delete(conn, hash_token(cookie))
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def _check(conn: asyncpg.Connection, email: str, password: str, token: str) -> UUID | None:
+    if token:
+        return await store.user_id_by_token(conn, hash_token(token))
+    found = await store.login_candidate(conn, email)
+    stored = found[1] if found else None
+    ok = password_matches(stored, password)  # hashed even for unknown users: no timing hint
+    return found[0] if found and ok else None
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin:
+        return False
+    parts = urlsplit(origin)
+    return parts.netloc == request.host
+
+
+def _page(lang: str, error: str | None = None, *, status: int, email: str = "") -> web.Response:
+    t = text(lang)
+    message = f'<p class="error" role="alert">{escape(t[error])}</p>' if error else ""
+    body = LOGIN_HTML.format(
+        lang=lang, title=escape(t["sign_in"]), error=message, email_label=escape(t["email"]),
+        password_label=escape(t["password"]), or_token=escape(t["or_token"]),
+        token_label=escape(t["api_token"]), submit=escape(t["sign_in"]), email=escape(email),
+    )  # fmt: skip
+    return web.Response(text=body, content_type="text/html", status=status, headers={
+        "Cache-Control": "no-store", "X-Frame-Options": "DENY",
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'",
+    })  # fmt: skip
+
+
+LOGIN_HTML = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · contactcenter</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/app/static/app.css"></head>
+<body class="login"><main class="login-card"><h1>contactcenter</h1>{error}
+<form method="post" action="/login">
+<label for="email">{email_label}</label>
+<input id="email" name="email" type="email" autocomplete="username" value="{email}" autofocus>
+<label for="password">{password_label}</label>
+<input id="password" name="password" type="password" autocomplete="current-password">
+<details><summary>{or_token}</summary>
+<label for="token">{token_label}</label>
+<input id="token" name="token" type="password" autocomplete="off"></details>
+<button type="submit">{submit}</button></form></main></body></html>
+"""

@@ -1,0 +1,120 @@
+"""Signing in to the dashboards: passwords (argon2id) or an API token give an HttpOnly,
+SameSite session cookie; every change made with it needs the page's CSRF token; sign-out and
+expiry end it; a form post from another site is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from contactcenter.security import hash_password, password_matches
+from tests.web.conftest import PASSWORD, origin, sign_in
+from tests.world import World
+
+Client = TestClient[Any, Any]
+pytestmark = pytest.mark.usefixtures("passwords")
+
+
+def test_passwords_are_argon2id_and_checked() -> None:
+    stored = hash_password("s3cret-enough")
+    assert stored.startswith("$argon2id$")
+    assert password_matches(stored, "s3cret-enough")
+    assert not password_matches(stored, "wrong") and not password_matches(None, "anything")
+
+
+async def test_password_sign_in_sets_a_safe_cookie(client: Client, world: World) -> None:
+    resp = await client.post("/login", data={"email": "Agent@Acme.test", "password": PASSWORD},
+                             headers={"Origin": origin(client)}, allow_redirects=False)  # fmt: skip
+    assert resp.status == 303 and resp.headers["Location"] == "/app"
+    cookie = resp.headers["Set-Cookie"]
+    assert "cc_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # http here; behind https (CC_PUBLIC_URL) it is Secure
+    me = await client.get("/api/v1/me")
+    assert me.status == 200 and (await me.json())["email"] == "agent@acme.test"
+
+
+async def test_wrong_credentials_say_what_to_do(client: Client, world: World) -> None:
+    for form in ({"email": "agent@acme.test", "password": "nope"},
+                 {"email": "nobody@acme.test", "password": PASSWORD},
+                 {"token": "cc_not-a-token"}):  # fmt: skip
+        resp = await client.post("/login", data=form, headers={"Origin": origin(client)})
+        assert resp.status == 401
+        assert "do not match" in await resp.text()
+    assert (await client.get("/api/v1/me")).status == 401
+
+
+async def test_a_form_from_another_site_is_refused(client: Client, world: World) -> None:
+    for headers in ({"Origin": "https://evil.example"}, {}):
+        resp = await client.post("/login", data={"email": "agent@acme.test", "password": PASSWORD},
+                                 headers=headers)  # fmt: skip
+        assert resp.status == 403 and "our own page" in await resp.text()
+    assert (await client.get("/api/v1/me")).status == 401
+
+
+async def test_an_api_token_signs_in_too(client: Client, world: World) -> None:
+    resp = await client.post("/login", data={"token": world.tokens["supervisor"]},
+                             headers={"Origin": origin(client)})  # fmt: skip
+    assert resp.status == 200 and resp.url.path == "/app"
+    assert (await (await client.get("/api/v1/me")).json())["role"] == "supervisor"
+
+
+async def test_changes_with_the_cookie_need_the_csrf_token(client: Client, world: World) -> None:
+    csrf = await sign_in(client, "agent@acme.test")
+    body = {"status": "away"}
+    bare = await client.put("/api/v1/me/presence", json=body)
+    assert bare.status == 403 and "X-CSRF-Token" in (await bare.json())["error"]["message"]
+    wrong = await client.put("/api/v1/me/presence", json=body, headers={"X-CSRF-Token": "x"})
+    assert wrong.status == 403
+    ok = await client.put("/api/v1/me/presence", json=body, headers={"X-CSRF-Token": csrf})
+    assert ok.status == 200 and (await ok.json())["status"] == "away"
+    assert (await client.get("/api/v1/me/presence")).status == 200  # reads need no token
+
+
+async def test_roles_still_apply_to_the_session(client: Client, world: World) -> None:
+    await sign_in(client, "agent@acme.test")
+    assert (await client.get("/api/v1/metrics/queues")).status == 403
+    assert (await client.get("/api/v1/me/tickets")).status == 200
+
+
+async def test_sign_out_and_expiry_end_the_session(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    await sign_in(client, "agent@acme.test")
+    out = await client.post("/logout", headers={"Origin": origin(client)}, allow_redirects=False)
+    assert out.status == 303 and out.headers["Location"] == "/login"
+    assert await pool.fetchval("SELECT count(*) FROM web_sessions") == 0
+    assert (await client.get("/api/v1/me")).status == 401
+    page = await client.get("/app", allow_redirects=False)
+    assert page.status == 302 and page.headers["Location"] == "/login"
+    await sign_in(client, "agent@acme.test")
+    await pool.execute("UPDATE web_sessions SET expires_at = now() - interval '1 second'")
+    expired = await client.get("/api/v1/me")
+    assert expired.status == 401 and "sign in again" in (await expired.json())["error"]["message"]
+
+
+async def test_the_page_and_its_files(client: Client, world: World) -> None:
+    login = await client.get("/login", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"})
+    assert login.status == 200 and 'lang="de"' in await login.text()
+    assert "Anmelden" in await login.text()
+    await sign_in(client, "agent@acme.test")
+    page = await client.get("/app")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+    script = await client.get("/app/static/app.js")
+    assert script.status == 200 and script.content_type == "text/javascript"
+    for bad in ("/app/static/..%2f..%2fsettings.py", "/app/static/nope.js", "/app/i18n/xx.json"):
+        assert (await client.get(bad)).status == 404
+    words = await (await client.get("/app/i18n/de.json")).json()
+    assert words["accept"] == "Annehmen" and words["nav_board"] == "Übersicht"
+
+
+async def test_language_preference(client: Client, world: World, pool: asyncpg.Pool) -> None:
+    csrf = await sign_in(client, "agent@acme.test")
+    resp = await client.patch("/api/v1/me", json={"language": "de"}, headers={"X-CSRF-Token": csrf})
+    assert resp.status == 200
+    assert 'lang="de"' in await (await client.get("/app")).text()
+    bad = await client.patch("/api/v1/me", json={"language": "xx"}, headers={"X-CSRF-Token": csrf})
+    assert bad.status == 400

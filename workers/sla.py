@@ -63,6 +63,8 @@ async def _after(redis: ArqRedis, result: sla.SlaResult) -> None:
         await live.publish_quietly(redis, result.events)
         counts = telemetry.Batch()
         for event in result.events:
+            if event["type"] not in ("sla.warning", "sla.breached"):
+                continue
             counts.count("cc_sla_fired_total", target=event["target"], stage=str(event["stage"]))
         await counts.flush(redis)
     if result.fire_at:

@@ -98,6 +98,7 @@ async def do_sync(conn: asyncpg.Connection, work: dict[int, datetime]) -> SlaRes
     pauses: list[tuple[sla.Clock, datetime, str]] = []
     resumes: list[tuple[sla.Clock, datetime]] = []
     breaches: list[tuple[sla.Facts, sla.Clock]] = []
+    moved: set[int] = set()  # tickets whose clocks changed: the dashboards redraw them
     for f in facts:
         clocks, policy = existing.get(f.ticket_id, []), policies[f.ticket_id]
         try:
@@ -105,6 +106,8 @@ async def do_sync(conn: asyncpg.Connection, work: dict[int, datetime]) -> SlaRes
         except calendar_errors as exc:  # one ticket's calendar must not block the others
             log.error("sla.reconcile_failed", ticket_id=f.ticket_id, error=str(exc))
             continue
+        if changes.clocks or changes.pauses or changes.resumes or changes.breaches:
+            moved.add(f.ticket_id)
         new += [(f, c) for c in changes.clocks if c.id is None]
         changed += [c for c in changes.clocks if c.id is not None]
         pauses += changes.pauses
@@ -123,6 +126,11 @@ async def do_sync(conn: asyncpg.Connection, work: dict[int, datetime]) -> SlaRes
     result.fire_at |= {c.next_fire_at for _, c in new if c.next_fire_at is not None}
     result.fire_at |= {c.next_fire_at for c in changed if c.next_fire_at is not None}
     result.tickets = len(facts)
+    result.events += [
+        {"type": "sla.updated", "brand_id": str(f.brand_id), "ticket_id": f.ticket_id}
+        for f in facts
+        if f.ticket_id in moved
+    ]  # fmt: skip  (live clocks)
     return result
 
 

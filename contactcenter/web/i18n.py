@@ -99,6 +99,7 @@ EN: dict[str, str] = {
     "solved": "solved",
     "closed": "closed",
     "on_shift": "On shift",
+    "load": "Load",
     "sending": "sending",
     "legend": "green: enough agents · yellow to red: agents missing",
 }
@@ -200,6 +201,7 @@ DE: dict[str, str] = {
     "solved": "gelöst",
     "closed": "geschlossen",
     "on_shift": "Im Dienst",
+    "load": "Last",
     "sending": "wird gesendet",
     "legend": "grün: genug Agenten · gelb bis rot: Agenten fehlen",
 }

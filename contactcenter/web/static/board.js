@@ -89,7 +89,7 @@ async function drawAgents(box, state) {
     h("td", {}, Object.entries(a.capacity).map(([k, n]) => `${k} ${a.load[k] ?? 0}/${n}`).join(" · ")),
     h("td", {}, pct(a.occupancy))));
   box.replaceChildren(h("h2", { id: "a-h" }, t("agents")), h("p", { class: "states" }, counts),
-    h("table", {}, h("thead", {}, h("tr", {}, [t("name"), t("presence"), "load", t("occupancy")]
+    h("table", {}, h("thead", {}, h("tr", {}, [t("name"), t("presence"), t("load"), t("occupancy")]
       .map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows)));
 }
 

@@ -100,6 +100,10 @@ EN: dict[str, str] = {
     "closed": "closed",
     "on_shift": "On shift",
     "load": "Load",
+    "transfer": "Transfer",
+    "transfer_to": "Move to queue…",
+    "edit": "Edit",
+    "upcoming": "Next shifts",
     "sending": "sending",
     "legend": "green: enough agents · yellow to red: agents missing",
 }
@@ -202,6 +206,10 @@ DE: dict[str, str] = {
     "closed": "geschlossen",
     "on_shift": "Im Dienst",
     "load": "Last",
+    "transfer": "Verschieben",
+    "transfer_to": "In Warteschlange…",
+    "edit": "Bearbeiten",
+    "upcoming": "Nächste Schichten",
     "sending": "wird gesendet",
     "legend": "grün: genug Agenten · gelb bis rot: Agenten fehlen",
 }

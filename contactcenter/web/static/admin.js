@@ -21,7 +21,9 @@ export async function adminView(main) {
     h("section", { class: "panel", "aria-labelledby": "sp-h" }, h("h2", { id: "sp-h" }, t("sla_policies")),
       h("ul", { class: "plain" }, policies.items.map((p) => h("li", {}, h("strong", {}, p.name),
         ` · ${typeof p.calendar === "string" ? p.calendar : p.calendar.timezone ?? ""}`,
-        ` · ${Object.entries(p.targets).map(([prio, x]) => `${prio}: ${Math.round(x.first_response_s / 60)} min`).join(", ")}`)))),
+        ` · ${Object.entries(p.targets).map(([prio, x]) => `${prio}: ${Math.round(x.first_response_s / 60)} min`).join(", ")}`,
+        editor(`policy-${p.id}`, { targets: p.targets, warn_at: p.warn_at, pause_on: p.pause_on },
+          (body) => api(`/sla-policies/${p.id}`, { method: "PATCH", body })))))),
     h("section", { class: "panel", "aria-labelledby": "sh-h" }, h("h2", { id: "sh-h" }, t("shifts")),
       h("select", { "aria-label": t("agents"), onchange: (e) => drawShifts(shifts, e.target.value) },
         h("option", { value: "" }, "—"), ...agents.items.map((a) => h("option", { value: a.id }, a.name))),
@@ -50,9 +52,33 @@ function accountRow(a) {
 async function drawShifts(box, userId) {
   if (!userId) { box.replaceChildren(); return; }
   const data = await api(`/users/${userId}/shifts`);
-  const plan = data.plan ?? { weekly: [] };
+  const plan = data.plan ?? { timezone: "UTC", weekly: [] };
   box.replaceChildren(h("p", {}, plan.timezone ?? "—"),
     h("ul", { class: "plain" }, (plan.weekly ?? []).map((w) => h("li", {}, `${w.days.join(", ")}: ${w.start}–${w.end}`))),
-    h("h3", {}, t("shifts")),
+    editor(`shifts-${userId}`, plan, async (body) => {
+      await api(`/users/${userId}/shifts`, { method: "PUT", body });
+      await drawShifts(box, userId);
+    }),
+    h("h3", {}, t("upcoming")),
     h("ul", { class: "plain" }, data.upcoming.slice(0, 7).map((i) => h("li", {}, `${when(i.starts_at)} – ${when(i.ends_at)}`))));
+}
+
+// Edit a resource as JSON: the API checks it and says what is wrong (shown as it says it).
+function editor(id, value, save) {
+  const text = h("textarea", { id, rows: 6, spellcheck: "false", class: "json" });
+  text.value = JSON.stringify(value, null, 2);
+  const result = h("span", { role: "status" });
+  const submit = async (e) => {
+    e.preventDefault();
+    let body;
+    try { body = JSON.parse(text.value); } catch (err) { result.textContent = `JSON: ${err.message}`; result.className = "error"; return; }
+    try {
+      await save(body);
+      result.textContent = "✓";
+      result.className = "ok";
+    } catch (err) { result.textContent = err.message; result.className = "error"; }
+  };
+  return h("details", {}, h("summary", {}, t("edit")),
+    h("form", { onsubmit: submit, class: "editor" }, h("label", { for: id, class: "sr-only" }, t("edit")), text,
+      h("button", { type: "submit" }, t("save")), " ", result));
 }

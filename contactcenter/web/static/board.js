@@ -65,12 +65,20 @@ async function drawRisk(box, state) {
       } catch (err) { toast(err.message); e.target.value = ""; }
     } }, h("option", { value: "" }, t("assign_to")),
     ...options.map((a) => h("option", { value: a.id }, `${a.name} (${t(a.state)})`)));
+    const move = h("select", { "aria-label": `${t("transfer")} #${ticket.id}`, onchange: async (e) => {
+      if (!e.target.value) return;
+      try {
+        await api(`/tickets/${ticket.id}/transfer`, { method: "POST", body: { queue_id: e.target.value } });
+        toast(`#${ticket.id} → ${e.target.selectedOptions[0].textContent}`);
+      } catch (err) { toast(err.message); e.target.value = ""; }
+    } }, h("option", { value: "" }, t("transfer_to")),
+    ...state.queueList.filter((q) => q.key !== ticket.queue_id).map((q) => h("option", { value: q.key }, q.name)));
     return h("tr", { dataset: { ticket: ticket.id } },
       h("td", {}, h("a", { href: `#/ticket/${ticket.id}` }, `#${ticket.id}`)),
       h("td", {}, ticket.contact.name || "—"),
       h("td", {}, Object.entries(ticket.sla).filter(([, c]) => !["met", "stopped"].includes(c.state))
         .map(([n, c]) => clock(n, c))),
-      h("td", {}, pick));
+      h("td", { class: "row-actions" }, pick, move));
   };
   const section = (title, id, items) => [h("h2", { id }, `${title} (${items.length})`),
     items.length ? h("table", {}, h("tbody", {}, items.map(row))) : h("p", { class: "muted" }, "—")];

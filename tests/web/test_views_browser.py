@@ -1,0 +1,86 @@
+"""The dashboards' rules in Chromium: the reply box knows WhatsApp's 24-hour window and the
+channel's length; the UI speaks German to a German user; a supervisor moves a ticket to
+another queue from the board; an admin edits a shift plan and sees the API's own error."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+from playwright.async_api import Page, async_playwright, expect
+
+from tests.helpers import post_whatsapp, wa_hook, wa_text
+from tests.outbound.test_webchat_browser import chromium
+from tests.web.conftest import PASSWORD
+from tests.world import World
+
+Client = TestClient[Any, Any]
+pytestmark = pytest.mark.usefixtures("passwords")
+
+
+async def _page(browser: Any, base: str, email: str) -> Page:
+    page: Page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(f"{base}/login")
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{base}/app")
+    return page
+
+
+async def test_reply_rules_language_transfer_and_admin(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    base = str(client.make_url("")).rstrip("/")
+    two_days_ago = int(time.time()) - 2 * 86400
+    body = wa_hook(wa_text("wamid.OLD1", "4915100000099", "Hallo?", two_days_ago, name="Old"))
+    assert (await (await post_whatsapp(client, world, body)).json())["stored"] == 1
+    ticket = await pool.fetchval("SELECT id FROM tickets")
+    await pool.execute("UPDATE users SET language = 'de' WHERE email = 'supervisor@acme.test'")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            sup = await _page(browser, base, "supervisor@acme.test")
+            await expect(sup.get_by_role("link", name="Meine Arbeit")).to_be_visible()
+            await expect(sup.get_by_role("link", name="Übersicht")).to_be_visible()
+
+            await sup.goto(f"{base}/app#/ticket/{ticket}")  # outside WhatsApp's 24 hours
+            await expect(sup.get_by_role("note")).to_contain_text("24-Stunden-Fenster")
+            await expect(sup.get_by_placeholder("Vorlagenname")).to_be_visible()
+            await expect(sup.locator("#reply-hint")).to_have_text("4096 Zeichen übrig")
+            await sup.locator("#reply-text").fill("abc")
+            await expect(sup.locator("#reply-hint")).to_have_text("4093 Zeichen übrig")
+            assert await sup.locator("#reply-text").get_attribute("maxlength") == "4096"
+            await sup.get_by_role("button", name="Senden").click()  # no template: the API says no
+            await expect(sup.locator("#toast")).to_contain_text("template")
+
+            await sup.goto(f"{base}/app#/board")
+            move = sup.get_by_label(f"Verschieben #{ticket}")
+            await move.select_option(label="VIP")
+            await expect(sup.locator("#toast")).to_contain_text(f"#{ticket} → VIP")
+            queue = await pool.fetchval("SELECT queue_id FROM tickets WHERE id = $1", ticket)
+            assert queue == world.queue_b.id
+
+            admin = await _page(browser, base, "admin@acme.test")
+            await admin.goto(f"{base}/app#/admin")
+            await expect(
+                admin.get_by_text(f"/webhooks/whatsapp/{world.whatsapp.id}")
+            ).to_be_visible()
+            await admin.get_by_label("Agents").select_option(label="Agent")
+            await admin.locator("summary", has_text="Edit").last.click()
+            editor = admin.locator(f"#shifts-{world.agent.id}")
+            plan = {"timezone": "Europe/Berlin", "weekly": [
+                {"days": ["mon", "tue"], "start": "09:00", "end": "17:00"}]}  # fmt: skip
+            await editor.fill(json.dumps(plan))
+            await admin.get_by_role("button", name="Save").last.click()
+            await expect(admin.get_by_text("mon, tue: 09:00–17:00")).to_be_visible()
+            await admin.locator("summary", has_text="Edit").last.click()
+            await admin.locator(f"#shifts-{world.agent.id}").fill('{"timezone": "Mars/Olympus"}')
+            await admin.get_by_role("button", name="Save").last.click()
+            await expect(admin.locator("form.editor .error")).to_contain_text("Mars/Olympus")
+        finally:
+            await browser.close()

@@ -97,7 +97,7 @@ async def do_poll_flickr(
                 url,
                 {
                     "method": "flickr.activity.userPhotos",
-                    "timeframe": "1h",
+                    "timeframe": flickr_timeframe(int(cursor.get("after", 0)), now),
                     "format": "json",
                     "nojsoncallback": "1",
                     "per_page": "50",
@@ -132,6 +132,15 @@ async def do_poll_flickr(
             if error:
                 result.errors.append(error)
     return result
+
+
+def flickr_timeframe(after: int, now: datetime) -> str:
+    """The activity window to ask for: the last hour normally; after an outage, back to the
+    cursor (in days, at most Flickr's 30), so nothing written meanwhile is missed."""
+    gap_s = now.timestamp() - after if after else 0
+    if gap_s <= 3300:  # within the hour, with 5 minutes to spare
+        return "1h"
+    return f"{min(30, int(gap_s // 86400) + 1)}d"
 
 
 async def do_poll_reviews(

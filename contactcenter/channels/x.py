@@ -86,6 +86,7 @@ class Tweet(_Model):
     created_at: str | None = None
     timestamp_ms: str | None = None
     extended_entities: dict[str, Any] | None = None
+    retweeted_status: dict[str, Any] | None = None
 
 
 class Hook(_Model):
@@ -168,6 +169,9 @@ def _mention(tweet: Tweet, hook: Hook, batch: InboundBatch) -> None:
         return
     if author == hook.for_user_id:
         batch.echoes += 1
+        return
+    if tweet.retweeted_status is not None:  # someone else's retweet of a post: not addressed to us
+        batch.ignored.append("retweet")
         return
     text = (tweet.extended_tweet or {}).get("full_text") or tweet.full_text or tweet.text
     media = (tweet.extended_entities or {}).get("media") or []

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import yarl
 
 from contactcenter.oauth1 import authorization
+
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +138,25 @@ async def download(
     declared: str | None, *, public_only: bool = False,
 ) -> Fetched:  # fmt: skip
     try:
+        if public_only:  # follow redirects one hop at a time, each checked like the first URL
+            for _ in range(MAX_REDIRECTS):
+                async with http.get(url, headers=headers, allow_redirects=False,
+                                    timeout=aiohttp.ClientTimeout(total=60)) as resp:  # fmt: skip
+                    location = resp.headers.get("Location")
+                    if resp.status not in (301, 302, 303, 307, 308) or not location:
+                        break
+                url = str(resp.url.join(yarl.URL(location)))
+                await check_public(url)
+            else:
+                return Fetched("refused", reason=f"more than {MAX_REDIRECTS} redirects")
         async with http.get(
             url,
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=60),
             allow_redirects=not public_only,
         ) as resp:
+            if 300 <= resp.status < 400:
+                return Fetched("refused", reason=f"the platform answered HTTP {resp.status}")
             if resp.status >= 500 or resp.status == 429:
                 return Fetched("failed", reason=f"the platform answered HTTP {resp.status}")
             if resp.status >= 400:
@@ -156,5 +172,7 @@ async def download(
                 if len(data) > limits.max_bytes:
                     return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
             return Fetched("stored", bytes(data), mime or declared)
+    except Refused as exc:
+        return Fetched("refused", reason=str(exc))
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Fetched("failed", reason=f"download failed: {type(exc).__name__}")

@@ -54,6 +54,13 @@ def test_mention_uses_the_full_text() -> None:
     assert "event:favorite_events" in batch.ignored and "event:user_has_blocked" in batch.ignored
 
 
+def test_someone_elses_retweet_is_not_a_mention() -> None:
+    body = orjson.loads(fixture("x/mention.json"))
+    body["tweet_create_events"][0]["retweeted_status"] = {"id_str": "1", "user": {"id_str": "9"}}
+    batch = X().parse(_account(), orjson.dumps(body))
+    assert batch.messages == [] and "retweet" in batch.ignored
+
+
 def test_signature_is_base64_hmac_of_the_body() -> None:
     body = fixture("x/dm.json")
     good = (

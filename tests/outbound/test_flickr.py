@@ -51,6 +51,22 @@ def test_oauth1_signature_matches_the_specification_example() -> None:
     )
 
 
+def test_after_an_outage_the_window_reaches_back_to_the_cursor() -> None:
+    """Flickr's activity feed is asked for the last hour normally, but for as many days as the
+    poller was away (up to 30), so comments written during an outage still arrive."""
+    from datetime import UTC, datetime, timedelta
+
+    from contactcenter.actions.pollers import flickr_timeframe
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    ago = lambda **kw: int((now - timedelta(**kw)).timestamp())  # noqa: E731
+    assert flickr_timeframe(0, now) == "1h"  # first poll
+    assert flickr_timeframe(ago(minutes=20), now) == "1h"
+    assert flickr_timeframe(ago(hours=3), now) == "1d"
+    assert flickr_timeframe(ago(days=2, hours=1), now) == "3d"
+    assert flickr_timeframe(ago(days=90), now) == "30d"
+
+
 @pytest.fixture
 async def flickr() -> Any:
     now = int(time.time())

@@ -131,3 +131,55 @@ async def test_a_temporary_failure_waits_before_the_next_attempt(
     assert await fetch_media(ctx) == {}  # not due again yet
     rows = await pool.fetch("SELECT status, attempts, next_attempt_at > now() AS later FROM media")
     assert [(r["status"], r["attempts"], r["later"]) for r in rows] == [("pending", 1, True)] * 2
+
+
+async def test_redirects_from_payload_urls_are_checked_hop_by_hop() -> None:
+    """A payload URL that redirects into our network (cloud metadata, loopback) is refused at
+    that hop (a redirect is never judged by its own content type)."""
+    import aiohttp
+
+    from contactcenter.media.fetch import Limits, download
+
+    async def hop(request: web.Request) -> web.Response:
+        n = int(request.match_info["n"])
+        raise web.HTTPFound(f"/hop/{n + 1}" if n < 9 else "http://169.254.169.254/latest")
+
+    async def to_metadata(request: web.Request) -> web.Response:
+        raise web.HTTPFound("http://169.254.169.254/latest/meta-data/iam")
+
+    app = web.Application()
+    app.router.add_get("/hop/{n}", hop)
+    app.router.add_get("/meta", to_metadata)
+    limits = Limits(10_000, ("image/*", "text/*"))
+    async with TestServer(app) as server, aiohttp.ClientSession() as http:
+        meta = await download(
+            http, str(server.make_url("/meta")), {}, limits, None, public_only=True
+        )
+        assert (meta.outcome, meta.reason) == ("refused", "169.254.169.254 is not a public address")
+        loop = await download(
+            http, str(server.make_url("/hop/0")), {}, limits, None, public_only=True
+        )
+        # the next hop is this (loopback) server again: refused at that hop, not followed
+        assert (loop.outcome, loop.reason) == ("refused", "127.0.0.1 is not a public address")
+
+
+async def test_files_are_served_so_they_cannot_run_on_our_origin(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], graph: Any,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """An SVG (which can carry script) is a download, never shown inline, and every file comes
+    with a sandboxing Content-Security-Policy; a JPEG is shown inline."""
+    base, _, _ = graph
+    ctx["settings"] = ctx["settings"].model_copy(update={
+        "graph_api_url": f"{base}/v21.0", "media_types": "image/*,application/pdf",
+    })  # fmt: skip
+    await post_whatsapp(client, world, fixture("whatsapp/image_reply.json"))
+    assert await fetch_media(ctx) == {"stored": 2}
+    jpeg_id, pdf_id = [r["id"] for r in await pool.fetch("SELECT id FROM media ORDER BY position")]
+    await pool.execute("UPDATE media SET mime_type = 'image/svg+xml' WHERE id = $1", pdf_id)
+    jpeg = await client.get(f"/api/v1/media/{jpeg_id}", headers=world.auth("agent"))
+    svg = await client.get(f"/api/v1/media/{pdf_id}", headers=world.auth("agent"))
+    assert jpeg.headers["Content-Disposition"].startswith("inline")
+    assert svg.headers["Content-Disposition"].startswith("attachment")
+    for resp in (jpeg, svg):
+        assert "sandbox" in resp.headers["Content-Security-Policy"]

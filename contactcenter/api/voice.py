@@ -138,7 +138,9 @@ async def _note(
         if ticket is None:
             log.warning("voice.unknown_call", kind=kind)
             return None
-        await conn.fetchval(_NOTE, ticket["id"], sid, kind, text, attachments or [])
+        who = ticket["assignee_name"] or "an agent"  # who holds the call's ticket: who took it
+        await conn.fetchval(_NOTE, ticket["id"], sid, kind, text.replace("{agent}", who),
+                            attachments or [])  # fmt: skip
         if tags:
             await conn.execute(_TAG, ticket["id"], tags)
         ticket_id: int = ticket["id"]
@@ -159,7 +161,7 @@ async def queue_result(request: web.Request) -> web.StreamResponse:
                     ["abandoned", "callback"])  # fmt: skip
     elif result in ("bridged", "bridging-in-process"):
         ticket_id = await _note(
-            request, account, sid, "call.answered", f"Answered after {waited} s in the queue.", []
+            request, account, sid, "call.answered", f"Answered by {{agent}} after {waited} s in the queue.", []
         )
         if ticket_id is not None:
             async with db.connection(request.app[keys.POOL]) as conn:

@@ -52,7 +52,7 @@ async def locate(
     attachment: dict[str, Any], ends: dict[str, str],
 ) -> tuple[str, dict[str, str]]:  # fmt: skip
     """The URL to download and the headers it needs."""
-    ref = str(attachment.get("platform_media_id") or "")
+    ref = str(attachment.get("platform_media_id") or attachment.get("url") or "")
     if channel == "whatsapp":
         auth = {"Authorization": f"Bearer {creds['access_token']}"}
         async with http.get(f"{ends['graph'].rstrip('/')}/{ref}", headers=auth) as resp:
@@ -73,7 +73,7 @@ async def locate(
     if channel == "line":
         url = f"{ends['line_data'].rstrip('/')}/v2/bot/message/{ref}/content"
         return url, {"Authorization": f"Bearer {creds['channel_access_token']}"}
-    if channel == "twilio-sms":
+    if channel in ("twilio-sms", "twilio-voice"):  # MMS media, voicemail recordings
         basic = base64.b64encode(f"{creds['account_sid']}:{creds['auth_token']}".encode()).decode()
         return ref, {"Authorization": f"Basic {basic}"}
     if channel in ("messenger", "instagram", "facebook", "viber", "api") and ref.startswith("http"):

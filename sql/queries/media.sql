@@ -1,8 +1,9 @@
 -- name: discover
--- Media rows for attachments of inbound messages stored after the mark (once per attachment).
+-- Media rows for attachments of inbound messages (and of call notes: voicemail recordings)
+-- stored after the mark (once per attachment).
 WITH m AS (
     SELECT id, brand_id, attachments FROM messages
-    WHERE id > $1 AND direction = 'inbound' AND attachments <> '[]'::jsonb
+    WHERE id > $1 AND direction IN ('inbound', 'note') AND attachments <> '[]'::jsonb
       AND NOT EXISTS (SELECT 1 FROM media d WHERE d.message_id = messages.id)
     ORDER BY id LIMIT $2
 ), ins AS (

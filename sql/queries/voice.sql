@@ -1,7 +1,8 @@
 -- name: call_ticket
 -- The ticket a call (CallSid = the stored message's platform id) opened or joined.
-SELECT t.id, t.brand_id, t.queue_id, t.assignee_id
+SELECT t.id, t.brand_id, t.queue_id, t.assignee_id, u.name AS assignee_name
 FROM messages m JOIN tickets t ON t.id = m.ticket_id
+LEFT JOIN users u ON u.id = t.assignee_id
 WHERE m.channel_account_id = $1 AND m.platform_message_id = $2;
 
 -- name: call_note

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from contactcenter.channels.twilio_sms import signature
+from contactcenter.settings import Settings
 from tests.world import World
 
 Client = TestClient[Any, Any]
@@ -88,6 +91,8 @@ async def test_abandoned_and_answered_calls(
     assert await pool.fetchval("SELECT tags FROM tickets") == ["abandoned", "callback"]
     second = CALL | {"CallSid": "CA0002", "From": "+4930777777"}
     await _post(client, f"{base}/incoming", second)
+    await pool.execute("UPDATE tickets SET assignee_id = $1, routing = 'assigned' "
+                       "WHERE id = (SELECT max(id) FROM tickets)", world.agent.id)  # it was offered  # fmt: skip
     await _post(
         client, f"{base}/queue-result", second | {"QueueResult": "bridged", "QueueTime": "8"}
     )
@@ -97,7 +102,7 @@ async def test_abandoned_and_answered_calls(
     texts = [r["text"] for r in await pool.fetch(
         "SELECT text FROM messages WHERE direction = 'note' ORDER BY id")]  # fmt: skip
     assert texts == ["The caller hung up after 35 s in the queue: call them back.",
-                     "Answered after 8 s in the queue.", "Call completed after 312 s."]  # fmt: skip
+                     "Answered by Agent after 8 s in the queue.", "Call completed after 312 s."]  # fmt: skip
 
 
 async def test_forged_and_closed(client: Client, world: World, pool: asyncpg.Pool) -> None:
@@ -109,3 +114,50 @@ async def test_forged_and_closed(client: Client, world: World, pool: asyncpg.Poo
                        headers=world.auth("admin"))  # fmt: skip
     xml = await (await _post(client, f"/voice/{account}/incoming", CALL)).text()
     assert "We are closed right now." in xml and "<Record" in xml and "<Enqueue" not in xml
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The web process and the worker share the media store: a fresh directory per test."""
+    return settings.model_copy(update={"media_dir": tmp_path})
+
+
+async def test_a_voicemail_recording_is_fetched_into_the_media_store(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any]
+) -> None:
+    """Twilio's recording URL needs the account's Basic auth: the worker fetches it like any
+    attachment, and agents play it from our store."""
+    import base64
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from workers.media import fetch_media
+
+    wav = b"RIFF" + b"\x00" * 400
+    expected = "Basic " + base64.b64encode(f"AC9:{TOKEN}".encode()).decode()
+
+    async def recording(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != expected:
+            return web.Response(status=401)
+        return web.Response(body=wav, content_type="audio/x-wav")
+
+    app = web.Application()
+    app.router.add_get("/2010-04-01/Accounts/AC9/Recordings/{sid}", recording)
+    async with TestServer(app) as twilio:
+        account = await _account(client, world)
+        base = f"/voice/{account}"
+        await _post(client, f"{base}/incoming", CALL)
+        url = str(twilio.make_url("/2010-04-01/Accounts/AC9/Recordings/RE7"))
+        await _post(client, f"{base}/voicemail", CALL | {"RecordingUrl": url,
+                    "RecordingDuration": "9", "RecordingSid": "RE7"})  # fmt: skip
+        ctx["settings"] = ctx["settings"].model_copy(update={"media_types": "audio/*"})
+        assert await fetch_media(ctx) == {"stored": 1}
+    media_id = await pool.fetchval("SELECT id FROM media")
+    tid = await pool.fetchval("SELECT id FROM tickets")
+    page = await (await client.get(f"/api/v1/tickets/{tid}/messages",
+                                   headers=world.auth("agent"))).json()  # fmt: skip
+    [urls] = [[a["url"] for a in m["attachments"]] for m in page["items"] if m["attachments"]]
+    assert urls == [f"/api/v1/media/{media_id}"]
+    played = await client.get(urls[0], headers=world.auth("agent"))
+    assert played.status == 200 and await played.read() == wav

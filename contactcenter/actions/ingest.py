@@ -18,6 +18,7 @@ import asyncpg
 import orjson
 
 from contactcenter.channels.base import InboundBatch, InboundMessage, StatusUpdate
+from contactcenter.channels.meta_messaging import WATERMARK
 from contactcenter.models import ChannelAccount, QueueId
 from contactcenter.store import ingest as store
 
@@ -163,12 +164,20 @@ async def _apply_receipts(
 ) -> None:
     """Keep the furthest state per message (receipts arrive in any order) and apply it."""
     best: dict[tuple[UUID, str], tuple[UUID, str, str, str | None, datetime]] = {}
+    changed: list[tuple[int, int, UUID, str]] = []
     for unit, account, s in receipts:
         outcomes[unit].receipts += 1
+        if s.platform_message_id.startswith(WATERMARK):
+            conversation = s.platform_message_id.removeprefix(WATERMARK)
+            changed += await store.read_up_to(conn, account.id, conversation, s.at)
+            continue
         key = (account.id, s.platform_message_id)
         if key not in best or RECEIPT_RANK[s.status] > RECEIPT_RANK[best[key][2]]:
             best[key] = (account.id, s.platform_message_id, s.status, s.error, s.at)
-    changed = await store.apply_receipts(conn, sorted(best.values(), key=lambda r: (r[0], r[1])))
+    if best:
+        changed += await store.apply_receipts(
+            conn, sorted(best.values(), key=lambda r: (r[0], r[1]))
+        )
     for message_id, ticket_id, brand_id, status in changed:
         after.events.append({"type": "message.delivery", "brand_id": str(brand_id),
                              "ticket_id": ticket_id, "message_id": message_id,

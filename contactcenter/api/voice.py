@@ -161,7 +161,12 @@ async def queue_result(request: web.Request) -> web.StreamResponse:
                     ["abandoned", "callback"])  # fmt: skip
     elif result in ("bridged", "bridging-in-process"):
         ticket_id = await _note(
-            request, account, sid, "call.answered", f"Answered by {{agent}} after {waited} s in the queue.", []
+            request,
+            account,
+            sid,
+            "call.answered",
+            f"Answered by {{agent}} after {waited} s in the queue.",
+            [],
         )
         if ticket_id is not None:
             async with db.connection(request.app[keys.POOL]) as conn:

@@ -169,6 +169,10 @@ class CommentValue(_Model):
     media: dict[str, Any] | None = None
 
 
+# A Messenger read receipt names no message: "watermark:<customer>" stands for every message we
+# sent to that conversation up to the watermark (actions/ingest.py applies it so).
+WATERMARK = "watermark:"
+
 # A visitor's own post on the Page (not a comment): its post id is the message and the thread.
 VISITOR_POSTS = frozenset({"status", "post", "photo", "video"})
 
@@ -211,8 +215,11 @@ def _event(event: Event, entry: Entry, batch: InboundBatch) -> None:
     if event.read is not None:
         if event.read.mid:  # Instagram names the message; Messenger only a watermark
             batch.statuses.append(StatusUpdate(event.read.mid, "read", at))
+        elif event.read.watermark and event.sender.id:  # read all we sent up to then
+            read_up_to = _time(event.read.watermark, None)
+            batch.statuses.append(StatusUpdate(f"{WATERMARK}{event.sender.id}", "read", read_up_to))
         else:
-            batch.ignored.append("read:watermark")
+            batch.ignored.append("read:without_watermark")
         return
     sender = event.sender.id
     if not sender:

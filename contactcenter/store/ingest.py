@@ -69,6 +69,16 @@ async def apply_receipts(
     return [(r["id"], r["ticket_id"], r["brand_id"], r["delivery_status"]) for r in result]
 
 
+_READ_UP_TO = q("ingest.read_up_to")
+
+
+async def read_up_to(
+    conn: asyncpg.Connection, account_id: UUID, conversation: str, at: datetime
+) -> list[tuple[int, int, UUID, str]]:
+    result = await conn.fetch(_READ_UP_TO, account_id, conversation, at)
+    return [(r["id"], r["ticket_id"], r["brand_id"], r["delivery_status"]) for r in result]
+
+
 _SAVE_THREAD = q("email.save_thread")
 _SAVE_INLINE = q("email.save_inline")
 _VERIFY_EMAIL = q("email.verify_email")

@@ -8,6 +8,16 @@ FROM ingest_messages($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[],
                      $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
                      $13::text[], $14::text[], $15::timestamptz[], $16::double precision);
 
+-- name: read_up_to
+-- Messenger's read watermark: our messages in that conversation sent up to then are read.
+UPDATE messages m SET delivery_status = 'read'
+FROM tickets t
+WHERE t.channel_account_id = $1 AND t.platform_conversation_id = $2
+  AND t.status IN ('new', 'open', 'pending')
+  AND m.ticket_id = t.id AND m.direction = 'outbound' AND m.sent_at <= $3
+  AND m.delivery_status IN ('sent', 'delivered')
+RETURNING m.id, m.ticket_id, m.brand_id, m.delivery_status;
+
 -- name: apply_receipts
 -- Record each receipt (it may arrive before we stored the platform id of our own send) and move
 -- matching outbound messages forward; receipts never move a message backwards.

@@ -64,11 +64,14 @@ def test_messenger_echo_postback_and_standby() -> None:
 
 
 def test_messenger_receipts() -> None:
-    """delivery names its mids; Messenger's read has only a watermark (skipped, reported)."""
+    """delivery names its mids; Messenger's read has only a watermark: everything we sent to
+    that person up to then."""
     batch = Messenger().parse(_account("messenger"), fixture("messenger/receipts.json"))
     assert [(s.platform_message_id, s.status) for s in batch.statuses] == [
-        ("m_out-1", "delivered"), ("m_out-2", "delivered")]  # fmt: skip
-    assert batch.ignored == ["read:watermark"] and batch.messages == []
+        ("m_out-1", "delivered"), ("m_out-2", "delivered"),
+        ("watermark:6650000000000001", "read")]  # fmt: skip
+    assert batch.statuses[2].at == datetime.fromtimestamp(1764460804, tz=UTC)
+    assert batch.ignored == [] and batch.messages == []
 
 
 def test_messenger_batches_walk_every_entry() -> None:

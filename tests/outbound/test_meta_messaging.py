@@ -8,6 +8,7 @@ import hmac
 from typing import Any
 
 import asyncpg
+import orjson
 from aiohttp.test_utils import TestClient
 
 from tests.helpers import fixture
@@ -77,6 +78,20 @@ async def test_messenger_in_and_out(
                                "message": {"text": "Ja, es ist unterwegs."}}  # fmt: skip
     row = await pool.fetchrow("SELECT * FROM messages WHERE id = $1", sent["id"])
     assert (row["delivery_status"], row["platform_message_id"]) == ("sent", "m_graph-1")
+    later = await (await _reply(client, world, "Noch etwas?")).json()
+    assert await deliver(ctx, later["id"]) == "sent"
+    sent_at = await pool.fetchval("SELECT sent_at FROM messages WHERE id = $1", sent["id"])
+    watermark = int(sent_at.timestamp() * 1000) + 1  # read up to the first reply, not the second
+    await pool.execute("UPDATE messages SET sent_at = sent_at + interval '1 minute' WHERE id = $1",
+                       later["id"])  # fmt: skip
+    read = orjson.dumps({"object": "page", "entry": [{
+        "id": "107000000000001", "time": watermark, "messaging": [{
+            "sender": {"id": "6650000000000001"}, "recipient": {"id": "107000000000001"},
+            "timestamp": watermark, "read": {"watermark": watermark}}]}]})  # fmt: skip
+    assert (await _post(client, "messenger", account, read))["statuses"] == 1
+    states = await pool.fetch("SELECT id, delivery_status FROM messages WHERE id = ANY($1::bigint[]) "
+                              "ORDER BY id", [sent["id"], later["id"]])  # fmt: skip
+    assert [r["delivery_status"] for r in states] == ["read", "sent"]
 
 
 async def test_messenger_after_24_hours_uses_the_human_agent_tag_and_after_7_days_refuses(

@@ -76,7 +76,13 @@ WITH ident AS (
 ), moved AS (
     UPDATE tickets t SET contact_id = fresh.id
     FROM fresh, ident
-    WHERE t.contact_id = $1 AND t.channel = ident.channel AND t.platform_conversation_id = ident.external_id
+    WHERE t.contact_id = $1 AND t.channel = ident.channel
+      AND (t.platform_conversation_id = ident.external_id  -- a one-to-one chat with them
+           OR NOT EXISTS (  -- a public thread (post:, mention:, e-mail thread): theirs when the
+                            -- contact has no other identity on that channel
+               SELECT 1 FROM contact_identities o
+               WHERE o.contact_id = $1 AND o.channel = ident.channel
+                 AND o.external_id <> ident.external_id))
     RETURNING t.id
 ), moved_messages AS (
     UPDATE messages m SET sender_contact_id = fresh.id

@@ -102,6 +102,9 @@ async def test_manual_merge_split_and_roles(
     again = await client.post(path, json={"contact_id": str(tg)}, headers=world.auth("supervisor"))
     assert again.status == 409  # merged already: it points at the survivor
 
+    # as if the Telegram conversation were a public thread (a post's comments): it still moves
+    await pool.execute("UPDATE tickets SET platform_conversation_id = 'post:1' "
+                       "WHERE channel = 'telegram'")  # fmt: skip
     split = await client.post(f"/api/v1/contacts/{wa}/split", headers=world.auth("supervisor"),
                               json={"channel": "telegram", "external_id": "777001"})  # fmt: skip
     assert split.status == 201, await split.text()
@@ -158,3 +161,16 @@ async def test_agents_see_only_tickets_they_may_open(
     theirs = await (await client.get(f"/api/v1/contacts/{contact}",
                                      headers=world.auth("agent_b"))).json()  # fmt: skip
     assert len(theirs["tickets"]) == 1 and theirs["tickets_hidden"] == 0
+
+
+async def test_a_caller_id_never_merges_by_itself(pool: asyncpg.Pool) -> None:
+    """Caller IDs can be spoofed: a call's number is no verified phone; SMS and WhatsApp are."""
+    found = await pool.fetch(
+        "SELECT c, verified_phone(c, '+4915100000007') AS phone "
+        "FROM unnest(ARRAY['whatsapp', 'twilio-sms', 'twilio-voice']) c ORDER BY c"
+    )
+    assert [(r["c"], r["phone"]) for r in found] == [
+        ("twilio-sms", "+4915100000007"),
+        ("twilio-voice", None),
+        ("whatsapp", "+4915100000007"),
+    ]

@@ -31,7 +31,8 @@ class Fake:
         self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
                               "body": body, "retry_key": request.headers.get("X-Line-Retry-Key"),
                               "viber_token": request.headers.get("X-Viber-Auth-Token"),
-                              "raw_path": request.raw_path, "method": request.method})  # fmt: skip
+                              "raw_path": request.raw_path, "method": request.method,
+                              "query": dict(request.query)})  # fmt: skip
         status, data, headers, delay = self.script.pop(0) if self.script else (200, None, {}, 0)
         if delay:
             await asyncio.sleep(delay)

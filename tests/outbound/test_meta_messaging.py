@@ -73,6 +73,7 @@ async def test_messenger_in_and_out(
     assert await deliver(ctx, sent["id"]) == "sent"
     [request] = fake.requests
     assert request["path"] == "/v21.0/107000000000001/messages"
+    assert request["query"] == {"access_token": "EAAPtoken"}  # the Page token, as Meta wants it
     assert request["body"] == {"recipient": {"id": "6650000000000001"},
                                "messaging_type": "RESPONSE",
                                "message": {"text": "Ja, es ist unterwegs."}}  # fmt: skip
@@ -164,6 +165,7 @@ async def test_page_comment_in_public_reply_out(
     assert await deliver(ctx, (await resp.json())["id"]) == "sent"
     [request] = fake.requests
     assert request["path"] == "/v21.0/122131676912594941_1213590066982748/comments"
+    assert request["query"] == {"access_token": "EAAPtoken"}
     assert request["body"] == {"message": "Yes, still available!"}
 
 

@@ -254,6 +254,7 @@ async def _fetch(
                 return batch, None, None, f"YouTube error: {message}"
         done = False
         for thread in data.get("items", []):
+            thread = await _with_all_replies(http, base, headers, thread)
             messages, own, latest = thread_messages(thread, str(creds["channel_id"]))
             batch.echoes += own
             if after is not None and (latest is None or latest <= after):
@@ -269,6 +270,30 @@ async def _fetch(
     # more pages than one poll reads: keep what was found, but not the cursor (next time
     # starts from the top again; duplicates are ignored)
     return batch, None, None, "more than 5 pages of new comments"
+
+
+async def _with_all_replies(
+    http: aiohttp.ClientSession, base: str, headers: dict[str, str], thread: dict[str, Any]
+) -> dict[str, Any]:
+    """commentThreads embeds only some replies (CHANNELS.md §8): when the thread has more, read
+    them all with comments.list?parentId= (1 quota unit per page). Errors keep what we have."""
+    embedded = (thread.get("replies") or {}).get("comments") or []
+    total = int((thread.get("snippet") or {}).get("totalReplyCount") or 0)
+    if total <= len(embedded):
+        return thread
+    replies: list[dict[str, Any]] = []
+    params = {"part": "snippet", "parentId": str(thread["id"]), "maxResults": "100"}
+    for _ in range(MAX_PAGES):
+        async with http.get(f"{base.rstrip('/')}/youtube/v3/comments", params=params,
+                            headers=headers) as resp:  # fmt: skip
+            if resp.status >= 400:
+                return thread
+            data = await resp.json(content_type=None)
+        replies += data.get("items") or []
+        if not data.get("nextPageToken"):
+            break
+        params["pageToken"] = str(data["nextPageToken"])
+    return thread | {"replies": {"comments": replies}}
 
 
 def _quota(data: Any) -> bool:

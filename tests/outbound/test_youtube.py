@@ -44,7 +44,8 @@ def _comment(
 
 @pytest.fixture
 async def youtube() -> Any:
-    state: dict[str, Any] = {"pages": [], "calls": 0, "quota": False, "fail_page": None}
+    state: dict[str, Any] = {"pages": [], "calls": 0, "quota": False, "fail_page": None,
+                             "replies": {}}  # fmt: skip
 
     async def threads(request: web.Request) -> web.Response:
         state["calls"] += 1
@@ -69,8 +70,19 @@ async def youtube() -> Any:
             body["nextPageToken"] = str(page + 1)
         return web.json_response(body)
 
+    async def replies(request: web.Request) -> web.Response:
+        """comments.list?parentId=: every reply of the thread, two per page."""
+        assert request.query["part"] == "snippet"
+        every = state["replies"][request.query["parentId"]]
+        page = int(request.query.get("pageToken", "0"))
+        body: dict[str, Any] = {"items": every[page * 2 : page * 2 + 2]}
+        if page * 2 + 2 < len(every):
+            body["nextPageToken"] = str(page + 1)
+        return web.json_response(body)
+
     app = web.Application()
     app.router.add_get("/youtube/v3/commentThreads", threads)
+    app.router.add_get("/youtube/v3/comments", replies)
     async with TestServer(app) as server:
         yield str(server.make_url("")).rstrip("/"), state
 
@@ -174,3 +186,24 @@ async def test_a_failed_page_keeps_the_cursor(
         )
     ]
     assert stored == ["Ugx8", "Ugx9"]
+
+
+async def test_threads_with_more_replies_than_embedded_are_read_in_full(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], youtube: Any
+) -> None:
+    """commentThreads carries only some replies: with totalReplyCount higher, the poller reads
+    the rest through comments.list?parentId= (paged)."""
+    base, state = youtube
+    await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "youtube", "name": "Acme channel",
+        "queue_id": str(world.queue.id), "credentials": {"channel_id": OWN, "access_token": "t"},
+    })  # fmt: skip
+    ctx["settings"] = ctx["settings"].model_copy(update={"youtube_api_url": base})
+    every = [_comment(f"Ugx5.{i}", f"fan{i}", f"reply {i}", 9 - i, "Ugx5") for i in range(5)]
+    thread = {"id": "Ugx5", "snippet": {"topLevelComment": _comment("Ugx5", "ann", "Q?", 10),
+                                        "totalReplyCount": 5},
+              "replies": {"comments": every[-2:]}}  # fmt: skip
+    state["pages"], state["replies"] = [[thread]], {"Ugx5": every}
+    assert await poll_youtube(ctx) == 6  # the question and all five replies
+    stored = {r[0] for r in await pool.fetch("SELECT platform_message_id FROM messages")}
+    assert stored == {"Ugx5", *(f"Ugx5.{i}" for i in range(5))}

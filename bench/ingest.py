@@ -346,7 +346,19 @@ def run_loop(main: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Pin the generator, run, print the summary, write the JSON file."""
+    """Pin the generator, run, print the summary, write the JSON file. `--profile mixed` runs
+    the mixed-channel profile instead (bench/ingest_mixed.py: 13 channels, signed each)."""
+    if "--profile" in sys.argv:
+        at = sys.argv.index("--profile")
+        profile = sys.argv[at + 1] if at + 1 < len(sys.argv) else ""
+        if profile not in ("whatsapp", "mixed"):
+            raise SystemExit("--profile is whatsapp (the default) or mixed")
+        del sys.argv[at : at + 2]
+        if profile == "mixed":
+            import ingest_mixed
+
+            ingest_mixed.main()
+            return
     args = parse_args()
     try:
         wrkload.require()  # before creating anything

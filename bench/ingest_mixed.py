@@ -1,11 +1,12 @@
-"""Mixed-channel ingest: signed webhooks of eight platforms at once, against a bare handler.
+"""Mixed-channel ingest: signed webhooks of 13 platforms at once, against a bare handler.
 
 Usage: .venv/bin/python bench/ingest_mixed.py [--quick] [--concurrency N]
 
 A throwaway database with the demo data plus one account per channel: WhatsApp, Telegram,
-Messenger, Instagram, Twilio SMS, LINE, Viber and the signed API channel. Requests rotate over
-the channels, each signed the way its platform signs (HMAC-SHA256 hex or base64, Twilio's
-HMAC-SHA1 over URL and fields, Telegram's secret token, our timestamped API signature), one
+Messenger, Instagram, Twilio SMS, LINE, Viber, the signed API channel, X, Facebook comments,
+Slack, LinkedIn and e-mail (SendGrid raw MIME); payloads in bench/mixed_payloads.py. Requests
+rotate over the channels, each signed the way its platform signs (HMAC-SHA256 hex or base64,
+Twilio's HMAC-SHA1 over URL and fields, Telegram's secret token, timestamped signatures), one
 message each, from 5,000 senders per channel. The same Python generator (closed loop, N
 connections) drives `contactcenter serve` and then the bare aiohttp handler of
 bench/bare_server.py; ratio = contactcenter msg/s ÷ bare req/s. Afterwards every acknowledged
@@ -16,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import random
 import statistics
@@ -28,182 +26,19 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import ingest
 import procs
 import report
+from mixed_payloads import CHANNELS, CREDENTIALS, SENDERS, request
 
 from contactcenter.actions.catalog import do_create_account
 from contactcenter.api.schemas import ChannelAccountIn
-from contactcenter.channels.api import sign as api_sign
-from contactcenter.channels.twilio_sms import signature as twilio_signature
 from contactcenter.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-SECRET = "bench-secret"
-SENDERS = 5000
-CHANNELS = ("whatsapp", "telegram", "messenger", "instagram", "twilio-sms", "line", "viber", "api")
-CREDENTIALS: dict[str, dict[str, str]] = {
-    "messenger": {
-        "app_secret": SECRET,
-        "verify_token": "v",
-        "page_id": "1070001",
-        "page_access_token": "p",
-    },
-    "instagram": {
-        "app_secret": SECRET,
-        "verify_token": "v",
-        "ig_id": "1784001",
-        "access_token": "i",
-    },
-    "twilio-sms": {"account_sid": "AC1", "auth_token": SECRET, "from_number": "+14155550000"},
-    "line": {"channel_secret": SECRET, "channel_access_token": "l"},
-    "viber": {"auth_token": SECRET},
-    "api": {"hmac_secret": SECRET, "callback_url": "http://127.0.0.1:9/none"},
-}
-
-
-def _hex(body: bytes) -> str:
-    return hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _b64(body: bytes) -> str:
-    return base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def request(
-    channel: str, n: int, sender: int, accounts: dict[str, str], public: str
-) -> tuple[str, dict[str, str], bytes, str]:
-    """(path, headers, body, platform message id) of one signed single-message webhook."""
-    path = f"/webhooks/{channel}/{accounts[channel]}"
-    text, ms = f"Where is order {n}?", int(time.time() * 1000)
-    if channel == "whatsapp":
-        from contactcenter.simulate import whatsapp_payload
-
-        pid = f"wamid.mixed.{n}"
-        body = whatsapp_payload("106540352242922", [(pid, f"4915{sender:08d}", text, ms // 1000)])
-        return (
-            path,
-            {
-                "X-Hub-Signature-256": "sha256="
-                + hmac.new(b"demo-app-secret", body, hashlib.sha256).hexdigest()
-            },
-            body,
-            pid,
-        )
-    if channel == "telegram":
-        from contactcenter.simulate import telegram_payload
-
-        body = telegram_payload(n, 700_000 + sender, n, text, f"User {sender}")
-        return (
-            path,
-            {"X-Telegram-Bot-Api-Secret-Token": "demo-secret-token"},
-            body,
-            f"{700_000 + sender}:{n}",
-        )
-    if channel in ("messenger", "instagram"):
-        own = "1070001" if channel == "messenger" else "1784001"
-        pid = f"m_mixed_{n}"
-        body = json.dumps(
-            {
-                "object": "page" if channel == "messenger" else "instagram",
-                "entry": [
-                    {
-                        "id": own,
-                        "time": ms,
-                        "messaging": [
-                            {
-                                "sender": {"id": f"66{sender:08d}"},
-                                "recipient": {"id": own},
-                                "timestamp": ms,
-                                "message": {"mid": pid, "text": text},
-                            }
-                        ],
-                    }
-                ],
-            }
-        ).encode()
-        return (
-            path,
-            {"X-Hub-Signature-256": "sha256=" + _hex(body), "Content-Type": "application/json"},
-            body,
-            pid,
-        )
-    if channel == "twilio-sms":
-        pid = f"SMmixed{n:010d}"
-        fields = {
-            "MessageSid": pid,
-            "From": f"+1415{sender:07d}",
-            "To": "+14155550000",
-            "Body": text,
-            "NumMedia": "0",
-            "SmsStatus": "received",
-        }
-        body = urlencode(fields).encode()
-        sig = twilio_signature(SECRET, public + path, list(fields.items()))
-        return (
-            path,
-            {"X-Twilio-Signature": sig, "Content-Type": "application/x-www-form-urlencoded"},
-            body,
-            pid,
-        )
-    if channel == "line":
-        pid = f"4687{n:012d}"
-        body = json.dumps(
-            {
-                "destination": "Ubench",
-                "events": [
-                    {
-                        "type": "message",
-                        "mode": "active",
-                        "timestamp": ms,
-                        "webhookEventId": f"E{n}",
-                        "source": {"type": "user", "userId": f"U{sender:032d}"},
-                        "message": {"type": "text", "id": pid, "text": text},
-                    }
-                ],
-            }
-        ).encode()
-        return path, {"x-line-signature": _b64(body)}, body, pid
-    if channel == "viber":
-        pid = str(5_000_000_000 + n)
-        body = json.dumps(
-            {
-                "event": "message",
-                "timestamp": ms,
-                "message_token": int(pid),
-                "sender": {"id": f"V{sender:010d}=", "name": f"User {sender}"},
-                "message": {"type": "text", "text": text},
-            }
-        ).encode()
-        return path, {"X-Viber-Content-Signature": _hex(body)}, body, pid
-    pid = f"api-{n}"
-    body = json.dumps(
-        {
-            "messages": [
-                {
-                    "id": pid,
-                    "conversation_id": f"c{sender}",
-                    "sender": {"id": f"s{sender}"},
-                    "text": text,
-                }
-            ]
-        }
-    ).encode()
-    stamp = str(int(time.time()))
-    return (
-        path,
-        {
-            "X-CC-Timestamp": stamp,
-            "X-CC-Signature": api_sign(SECRET, stamp, body),
-            "Content-Type": "application/json",
-        },
-        body,
-        pid,
-    )
 
 
 async def drive(

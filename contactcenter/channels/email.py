@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from contactcenter.channels.base import InboundBatch, bad_signature, constant_time_equal
 from contactcenter.channels.email_mime import Parsed, parse
+from contactcenter.channels.formdata import parts
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
@@ -37,16 +38,8 @@ File = tuple[str | None, str, bytes]  # filename, content type, bytes
 
 def form_files(body: bytes, content_type: str) -> list[File]:
     """The uploaded files of a multipart form: Mailgun's attachment-N, SendGrid's attachmentN."""
-    if not content_type.startswith("multipart/form-data"):
-        return []
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    message = BytesParser(policy=policy.default).parsebytes(head + body)
-    return [(part.get_filename(), part.get_content_type(), _payload(part.get_payload(decode=True)))
-            for part in message.iter_parts() if part.get_filename() is not None]  # fmt: skip
-
-
-def _payload(value: object) -> bytes:
-    return value if isinstance(value, bytes) else b""
+    return [(p.filename, p.content_type, p.data) for p in parts(body, content_type)
+            if p.filename is not None]  # fmt: skip
 
 
 def _attach(raw: bytes, files: list[File]) -> bytes:
@@ -64,17 +57,8 @@ def _attach(raw: bytes, files: list[File]) -> bytes:
 def form_fields(body: bytes, content_type: str) -> dict[str, str]:
     """urlencoded or multipart/form-data → {name: text value} (files are not fields)."""
     if content_type.startswith("multipart/form-data"):
-        head = f"Content-Type: {content_type}\r\n\r\n".encode()
-        message = BytesParser(policy=policy.default).parsebytes(head + body)
-        fields: dict[str, str] = {}
-        for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            if isinstance(name, str) and part.get_filename() is None:
-                payload = part.get_payload(decode=True)
-                fields[name] = (
-                    payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-                )
-        return fields
+        return {p.name: p.data.decode("utf-8", "replace")
+                for p in parts(body, content_type) if p.filename is None}  # fmt: skip
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.helpers import fixture
@@ -21,11 +22,11 @@ SECRET = "fb-app-secret"
 
 
 async def _connect(client: Client, world: World, channel: str) -> str:
-    creds = (
+    creds = (  # Instagram's id under CHANNELS.md's name (ig_user_id)
         {"page_id": "107000000000001", "page_access_token": "EAAPtoken"}
-        if channel == "messenger"
+        if channel in ("messenger", "facebook")
         else {"ig_user_id": "17841400000000000", "access_token": "IGQtoken"}
-    )  # fmt: skip (CHANNELS.md name)
+    )
     resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
         "brand_id": str(world.brand.id), "channel": channel, "name": channel,
         "queue_id": str(world.queue.id),
@@ -149,15 +150,16 @@ async def test_bad_signature_stores_nothing(
     assert await pool.fetchval("SELECT count(*) FROM messages") == 0
 
 
+@pytest.mark.parametrize("channel", ["messenger", "facebook"])
 async def test_page_comment_in_public_reply_out(
-    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
-) -> None:
-    """A comment on the Page's post (through the Page's one callback URL) is answered in
-    public under that comment; old comments have no 24-hour rule."""
-    account = await _connect(client, world, "messenger")
-    assert (await _post(client, "messenger", account, fixture("facebook/comment.json")))[
-        "stored"
-    ] == 1
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any],
+    channel: str,
+) -> None:  # fmt: skip
+    """A comment on the Page's post is answered in public under that comment, whether the Page
+    is connected as a Messenger account (one callback URL for both) or as a Facebook (comments)
+    account; old comments have no 24-hour rule."""
+    account = await _connect(client, world, channel)
+    assert (await _post(client, channel, account, fixture("facebook/comment.json")))["stored"] == 1
     await pool.execute("UPDATE tickets SET last_inbound_at = now() - interval '30 days'")
     resp = await _reply(client, world, "Yes, still available!")
     assert resp.status == 202
@@ -167,6 +169,20 @@ async def test_page_comment_in_public_reply_out(
     assert request["path"] == "/v21.0/122131676912594941_1213590066982748/comments"
     assert request["query"] == {"access_token": "EAAPtoken"}
     assert request["body"] == {"message": "Yes, still available!"}
+
+
+async def test_a_visitor_post_is_answered_with_a_comment_on_it(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    account = await _connect(client, world, "facebook")
+    body = fixture("facebook/visitor_post.json")
+    assert (await _post(client, "facebook", account, body))["stored"] == 1
+    resp = await _reply(client, world, "Sorry! We send a new one today.")
+    fake.script.append((200, {"id": "122131676912599999_3000"}, {}, 0))
+    assert await deliver(ctx, (await resp.json())["id"]) == "sent"
+    [request] = fake.requests
+    assert request["path"] == "/v21.0/107000000000001_122131676912599999/comments"
+    assert request["body"] == {"message": "Sorry! We send a new one today."}
 
 
 async def test_instagram_comment_reply(

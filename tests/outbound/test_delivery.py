@@ -48,7 +48,7 @@ async def test_whatsapp_reply_is_sent_in_the_documented_shape(
     [request] = fake.requests
     assert {k: v for k, v in request.items() if v is not None and k not in ("raw_path", "method")} == {
         "path": f"/v21.0/{WA_PHONE_ID}/messages",
-        "auth": "Bearer EAAG-test",
+        "auth": "Bearer EAAG-test", "query": {},  # the token goes in the header, not the URL
         "body": {"messaging_product": "whatsapp", "recipient_type": "individual", "to": PHONE,
                  "type": "text", "text": {"preview_url": False, "body": "Thanks, checking now."}},
     }  # fmt: skip

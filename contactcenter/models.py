@@ -143,6 +143,7 @@ class Ticket(Record):
     last_message_at: datetime
     solved_at: datetime | None
     last_inbound_at: datetime | None = None  # the reply windows (WhatsApp, Messenger) count from it
+    platform_conversation_id: str | None = None  # where replies go (public thread or chat)
 
 
 class Message(Record):

@@ -13,6 +13,7 @@ from contactcenter import board, constants, live, logs, telemetry
 from contactcenter.actions import contacts, routing, shifts
 from contactcenter.store import db
 from contactcenter.store import routing as store
+from contactcenter.store import sessions as session_store
 from workers import enrich
 from workers import media as media_jobs
 from workers import outbound as outbound_jobs
@@ -91,8 +92,13 @@ async def after_release(redis: ArqRedis, released: store.Released, conn: Any = N
         for offer_id in await store.pending_offer_ids(conn, released.agent_id):
             await after_release(redis, await routing.do_release(conn, offer_id, None, "cancelled"))
     event = {"type": f"offer.{released.result}", "brand_id": str(released.brand_id),
-             "ticket_id": released.ticket_id, "escalated": released.escalated}  # fmt: skip
+             "ticket_id": released.ticket_id, "escalated": released.escalated,
+             "agent_id": str(released.agent_id) if released.agent_id else None}  # fmt: skip
     await live.publish_quietly(redis, [event])
+    if released.agent_away and released.agent_id is not None:  # their dashboard shows it
+        await live.publish_to(redis, constants.AGENT_EVENTS_CHANNEL, [{
+            "type": "presence.changed", "user_id": str(released.agent_id), "to": "away",
+            "reason": "offer_expired"}])  # fmt: skip
     if not released.escalated:
         await live.request_routing(redis, released.queue_id)
 
@@ -115,6 +121,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
         counts["rolled"] = await shifts.do_roll_shifts(conn, now)
         await board.refresh(conn, now)
         counts["contacts_merged"] = await contacts.do_link_verified(conn)
+        await session_store.purge_expired(conn)
     for queue_id in queues:  # a request already pending covers it (its key expires if orphaned)
         await live.request_routing(redis, queue_id)
     counts["queues"] = len(queues)
@@ -139,4 +146,8 @@ async def _lost_heartbeats(conn: Any, redis: ArqRedis) -> int:
         _, cancelled = await routing.do_set_presence(conn, user, "offline", "heartbeat_lost")
         for released in cancelled:
             await after_release(redis, released)
+    if lost:
+        await live.publish_to(redis, constants.AGENT_EVENTS_CHANNEL, [
+            {"type": "presence.changed", "user_id": str(u), "to": "offline",
+             "reason": "heartbeat_lost"} for u in lost])  # fmt: skip
     return len(lost)

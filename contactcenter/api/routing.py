@@ -112,7 +112,7 @@ async def decline(request: web.Request) -> web.Response:
     redis = request.app[keys.REDIS]
     event = {"type": "offer.declined", "brand_id": str(released.brand_id),
              "ticket_id": released.ticket_id, "offer_id": offer_id,
-             "escalated": released.escalated}  # fmt: skip
+             "escalated": released.escalated, "agent_id": str(me.id)}  # fmt: skip
     await live.publish_quietly(redis, [event])
     if released.queue_id is not None and not released.escalated:
         await live.request_routing(redis, released.queue_id)

@@ -178,6 +178,9 @@ class TicketOut(Out):
     last_inbound_at: datetime | None = Field(
         default=None, description="the customer's latest message: reply windows count from it"
     )
+    platform_conversation_id: str | None = Field(
+        default=None, description="the conversation on the platform (`post:…` etc.: public)"
+    )
     sla: dict[str, SlaClockOut] = Field(
         default={}, description="per target: due_at and state (ok, warning, breached, met, paused)"
     )

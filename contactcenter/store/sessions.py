@@ -31,8 +31,9 @@ async def user_id_by_token(conn: asyncpg.Connection, token_hash: bytes) -> UUID 
 
 
 async def create(conn: asyncpg.Connection, id_hash: bytes, user_id: UUID, csrf: str,
-                 expires_at: datetime) -> None:  # fmt: skip
-    await conn.execute(_CREATE, id_hash, user_id, csrf, expires_at)
+                 expires_at: datetime, token_hash: bytes | None = None) -> None:  # fmt: skip
+    """token_hash: the API token signed in with (the session ends when it is revoked)."""
+    await conn.execute(_CREATE, id_hash, user_id, csrf, expires_at, token_hash)
 
 
 async def user_by_session(conn: asyncpg.Connection, id_hash: bytes) -> tuple[User, str] | None:

@@ -16,9 +16,12 @@ import orjson
 from aiohttp import web
 
 from contactcenter import constants, keys
+from contactcenter.api.auth import authenticate
+from contactcenter.errors import ApiError
 from contactcenter.models import Role, User
 
 KEEPALIVE_S = 15.0  # proxies close idle connections after 30-60 s
+RECHECK_S = 20.0  # who is listening, looked up again; also the heartbeat (TTL 60 s)
 AGENT_KEYS = ("type", "ticket_id", "message_id")
 
 
@@ -38,8 +41,12 @@ def for_user(user: User, event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
+    """The stream stays open for hours: every RECHECK_S the user is looked up again (signed
+    out, deactivated, a changed role: the stream ends or narrows), and while it is open it
+    counts as the agent's heartbeat (background tabs throttle the page's own timer)."""
     user: User = request[keys.USER]
-    pubsub = request.app[keys.REDIS].pubsub()
+    redis = request.app[keys.REDIS]
+    pubsub = redis.pubsub()
     await pubsub.psubscribe(constants.EVENTS_CHANNEL.format(brand_id="*"))
     await pubsub.subscribe(constants.AGENT_EVENTS_CHANNEL)
     response = web.StreamResponse(headers={
@@ -48,9 +55,17 @@ async def stream(request: web.Request) -> web.StreamResponse:
     })  # fmt: skip
     await response.prepare(request)
     await response.write(b"retry: 2000\n: connected\n\n")
-    last = time.monotonic()
+    last = checked = time.monotonic()
     try:
         while True:
+            if time.monotonic() - checked > RECHECK_S:
+                checked = time.monotonic()
+                try:
+                    user = await authenticate(request)
+                except ApiError:
+                    await response.write(b"event: signed_out\ndata: {}\n\n")
+                    break
+                await _beat(request, user)
             msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if msg is not None:
                 events = [e for e in (for_user(user, x) for x in orjson.loads(msg["data"]))
@@ -67,3 +82,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
         with contextlib.suppress(Exception):
             await pubsub.aclose()  # type: ignore[no-untyped-call]
     return response
+
+
+async def _beat(request: web.Request, user: User) -> None:
+    key = constants.HEARTBEAT_KEY.format(user_id=user.id)
+    await request.app[keys.REDIS].set(key, "1", ex=request.app[keys.SETTINGS].heartbeat_ttl_s)

@@ -15,6 +15,8 @@ EN: dict[str, str] = {
     "error_credentials": "E-mail and password (or the API token) do not match. Check them and "
     "try again; an admin can set a password with `contactcenter users passwd`.",
     "error_origin": "This sign-in did not come from our own page. Open /login and sign in there.",
+    "error_throttled": "Too many failed sign-ins. Wait 15 minutes and try again, or ask an "
+    "admin to set a new password.",
     "nav_queue": "My work",
     "nav_board": "Board",
     "nav_admin": "Admin",
@@ -100,6 +102,23 @@ EN: dict[str, str] = {
     "closed": "closed",
     "on_shift": "On shift",
     "load": "Load",
+    "skip": "Skip to content",
+    "saved": "Saved",
+    "template_language": "Template language",
+    "window_closed_messenger": "More than 7 days since the customer wrote: Messenger and "
+    "Instagram take no reply now. Wait for the customer to write again.",
+    "low": "low",
+    "normal": "normal",
+    "high": "high",
+    "urgent": "urgent",
+    "arrivals": "arrivals",
+    "needed": "needed",
+    "missing": "missing",
+    "last_message": "last message",
+    "no_open_conversation": "no open conversation",
+    "create_account": "Connect a channel",
+    "credentials": "Credentials (JSON)",
+    "create": "Create",
     "transfer": "Transfer",
     "transfer_to": "Move to queue…",
     "edit": "Edit",
@@ -120,6 +139,8 @@ DE: dict[str, str] = {
     "`contactcenter users passwd`.",
     "error_origin": "Diese Anmeldung kam nicht von unserer Seite. Öffnen Sie /login und melden "
     "Sie sich dort an.",
+    "error_throttled": "Zu viele fehlgeschlagene Anmeldungen. Bitte 15 Minuten warten oder einen "
+    "Admin um ein neues Passwort bitten.",
     "nav_queue": "Meine Arbeit",
     "nav_board": "Übersicht",
     "nav_admin": "Verwaltung",
@@ -206,6 +227,23 @@ DE: dict[str, str] = {
     "closed": "geschlossen",
     "on_shift": "Im Dienst",
     "load": "Last",
+    "skip": "Zum Inhalt springen",
+    "saved": "Gespeichert",
+    "template_language": "Sprache der Vorlage",
+    "window_closed_messenger": "Mehr als 7 Tage seit der letzten Kundennachricht: Messenger und "
+    "Instagram nehmen jetzt keine Antwort an. Warten Sie, bis der Kunde wieder schreibt.",
+    "low": "niedrig",
+    "normal": "normal",
+    "high": "hoch",
+    "urgent": "dringend",
+    "arrivals": "Eingänge",
+    "needed": "benötigt",
+    "missing": "fehlt",
+    "last_message": "letzte Nachricht",
+    "no_open_conversation": "kein offenes Gespräch",
+    "create_account": "Kanal verbinden",
+    "credentials": "Zugangsdaten (JSON)",
+    "create": "Anlegen",
     "transfer": "Verschieben",
     "transfer_to": "In Warteschlange…",
     "edit": "Bearbeiten",
@@ -222,9 +260,15 @@ def text(lang: str) -> dict[str, str]:
 
 
 def language_of(accept_language: str) -> str:
-    """The first of our languages the browser asks for (Accept-Language order), else English."""
+    """Of our languages, the one the browser prefers most (Accept-Language q-values), else
+    English."""
+    best, best_q = "en", -1.0
     for part in accept_language.split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+        code, _, rest = part.strip().partition(";")
+        try:
+            q = float(rest.strip().removeprefix("q=")) if rest.strip().startswith("q=") else 1.0
+        except ValueError:
+            continue
+        if code.strip().lower()[:2] in LANGUAGES and q > best_q:
+            best, best_q = code.strip().lower()[:2], q
+    return best

@@ -3,6 +3,7 @@ give a session cookie (HttpOnly, SameSite=Lax, Secure behind https) and a CSRF t
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -21,6 +22,11 @@ from contactcenter.web.i18n import language_of, text
 
 log = logs.get_logger(__name__)
 SESSION_HOURS = 12  # one long shift; then sign in again
+# Failed sign-ins allowed per 15 minutes: per account (guessing one password) and per client
+# address (guessing many accounts); past that, 429 until the window ends.
+FAIL_WINDOW_S = 15 * 60
+MAX_FAILS_ACCOUNT = 10
+MAX_FAILS_ADDRESS = 50
 
 
 async def login_page(request: web.Request) -> web.Response:
@@ -35,14 +41,31 @@ async def login(request: web.Request) -> web.Response:
     form = await request.post()
     email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
     token = str(form.get("token", "")).strip()
+    redis = request.app[keys.REDIS]
+    counters = [f"cc:login:addr:{request.remote}", f"cc:login:acct:{email.lower()}"]
+    fails = await redis.mget(counters)
+    if int(fails[0] or 0) >= MAX_FAILS_ADDRESS or int(fails[1] or 0) >= MAX_FAILS_ACCOUNT:
+        log.warning("web.login_throttled")
+        return _page(lang, "error_throttled", status=429, email=email)
     async with db.connection(request.app[keys.POOL]) as conn:
         user_id = await _check(conn, email, password, token)
-        if user_id is None:
-            log.info("web.login_failed")
-            return _page(lang, "error_credentials", status=401, email=email)
-        session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
-        await store.create(conn, hash_token(session), user_id, csrf, expires)
+    if user_id is None:
+        log.info("web.login_failed")
+        async with redis.pipeline(transaction=False) as pipe:
+            for key in counters:
+                pipe.incr(key)
+                pipe.expire(key, FAIL_WINDOW_S)
+            await pipe.execute()
+        return _page(lang, "error_credentials", status=401, email=email)
+    await redis.delete(counters[1])
+    session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
+    async with db.connection(request.app[keys.POOL]) as conn:
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:  # a new sign-in replaces the browser's old session
+            await store.delete(conn, hash_token(old))
+        await store.create(conn, hash_token(session), user_id, csrf, expires,
+                           hash_token(token) if token else None)  # fmt: skip
     log.info("web.login", user_id=str(user_id))
     response = web.HTTPSeeOther("/app")
     secure = request.app[keys.SETTINGS].public_url.startswith("https://")
@@ -52,8 +75,11 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
+    if not _same_origin(request):  # another site cannot sign anyone out either
+        lang = language_of(request.headers.get("Accept-Language", ""))
+        return _page(lang, "error_origin", status=403)
     cookie = request.cookies.get(SESSION_COOKIE)
-    if _same_origin(request) and cookie:
+    if cookie:
         async with db.connection(request.app[keys.POOL]) as conn:
             await store.delete(conn, hash_token(cookie))
     response = web.HTTPSeeOther("/login")
@@ -66,16 +92,19 @@ async def _check(conn: asyncpg.Connection, email: str, password: str, token: str
         return await store.user_id_by_token(conn, hash_token(token))
     found = await store.login_candidate(conn, email)
     stored = found[1] if found else None
-    ok = password_matches(stored, password)  # hashed even for unknown users: no timing hint
+    # ~0.1 s of argon2, off the event loop; hashed even for unknown users: no timing hint
+    ok = await asyncio.to_thread(password_matches, stored, password)
     return found[0] if found and ok else None
 
 
 def _same_origin(request: web.Request) -> bool:
+    """The form came from our own page: its Origin (or Referer) is this host, or the public URL
+    (behind a proxy that rewrites Host)."""
     origin = request.headers.get("Origin") or request.headers.get("Referer")
     if not origin:
         return False
-    parts = urlsplit(origin)
-    return parts.netloc == request.host
+    ours = {request.host, urlsplit(request.app[keys.SETTINGS].public_url).netloc}
+    return urlsplit(origin).netloc in ours
 
 
 def _page(lang: str, error: str | None = None, *, status: int, email: str = "") -> web.Response:

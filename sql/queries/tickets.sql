@@ -24,7 +24,7 @@ LIMIT $10;
 -- name: get_ticket
 SELECT t.id, t.brand_id, t.channel, t.channel_account_id, t.queue_id, q.team_id, t.assignee_id,
        t.contact_id, c.name AS contact_name, t.status, t.priority, t.tags, t.created_at,
-       t.updated_at, t.last_message_at, t.solved_at, t.last_inbound_at
+       t.updated_at, t.last_message_at, t.solved_at, t.last_inbound_at, t.platform_conversation_id
 FROM tickets t
 JOIN queues q ON q.id = t.queue_id
 JOIN contacts c ON c.id = t.contact_id

@@ -118,3 +118,63 @@ async def test_language_preference(client: Client, world: World, pool: asyncpg.P
     assert 'lang="de"' in await (await client.get("/app")).text()
     bad = await client.patch("/api/v1/me", json={"language": "xx"}, headers={"X-CSRF-Token": csrf})
     assert bad.status == 400
+
+
+async def test_guessing_is_throttled(client: Client, world: World) -> None:
+    """Ten wrong passwords for one account: the eleventh attempt is refused even when right,
+    for 15 minutes (the argon2 check runs off the event loop either way)."""
+    form = {"email": "agent@acme.test", "password": "wrong"}
+    for _ in range(10):
+        resp = await client.post("/login", data=form, headers={"Origin": origin(client)})
+        assert resp.status == 401
+    right = await client.post("/login", data=form | {"password": PASSWORD},
+                              headers={"Origin": origin(client)})  # fmt: skip
+    assert right.status == 429 and "Too many failed sign-ins" in await right.text()
+    other = await client.post("/login", data={"email": "admin@acme.test", "password": PASSWORD},
+                              headers={"Origin": origin(client)})  # fmt: skip
+    assert other.status == 200  # another account is not locked by it
+
+
+async def test_sessions_end_with_their_credentials(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """A new password ends the user's sessions; a session opened with an API token ends when
+    the token is revoked; signing in again replaces the browser's old session; a sign-out
+    posted from another site does nothing."""
+    from contactcenter.store import sessions as store
+
+    await sign_in(client, "agent@acme.test")
+    await sign_in(client, "agent@acme.test")
+    assert await pool.fetchval("SELECT count(*) FROM web_sessions") == 1
+    evil = await client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert evil.status == 403 and (await client.get("/api/v1/me")).status == 200
+    async with pool.acquire() as conn:
+        assert await store.set_password(conn, "agent@acme.test", hash_password("another one"))
+    assert (await client.get("/api/v1/me")).status == 401
+
+    resp = await client.post("/login", data={"token": world.tokens["supervisor"]},
+                             headers={"Origin": origin(client)})  # fmt: skip
+    assert resp.status == 200 and (await client.get("/api/v1/me")).status == 200
+    await pool.execute("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1",
+                       world.supervisor.id)  # fmt: skip
+    assert (await client.get("/api/v1/me")).status == 401
+
+
+async def test_the_live_stream_ends_when_the_session_does(
+    client: Client, world: World, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from contactcenter.web import events
+
+    monkeypatch.setattr(events, "RECHECK_S", 0.1)
+    await sign_in(client, "supervisor@acme.test")
+    resp = await client.get("/api/v1/events")
+    assert resp.status == 200
+    await resp.content.readline()
+    await pool.execute("UPDATE users SET deactivated_at = now() WHERE id = $1", world.supervisor.id)
+    seen = b""
+    async with asyncio.timeout(5):
+        while b"signed_out" not in seen:
+            seen += await resp.content.readline()
+    assert b"event: signed_out" in seen

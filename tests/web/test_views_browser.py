@@ -71,16 +71,24 @@ async def test_reply_rules_language_transfer_and_admin(
                 admin.get_by_text(f"/webhooks/whatsapp/{world.whatsapp.id}")
             ).to_be_visible()
             await admin.get_by_label("Agents").select_option(label="Agent")
-            await admin.locator("summary", has_text="Edit").last.click()
+            await admin.locator("section[aria-labelledby=sh-h] summary").click()
             editor = admin.locator(f"#shifts-{world.agent.id}")
             plan = {"timezone": "Europe/Berlin", "weekly": [
                 {"days": ["mon", "tue"], "start": "09:00", "end": "17:00"}]}  # fmt: skip
             await editor.fill(json.dumps(plan))
-            await admin.get_by_role("button", name="Save").last.click()
+            await (
+                admin.locator("section[aria-labelledby=sh-h]")
+                .get_by_role("button", name="Save")
+                .click()
+            )
             await expect(admin.get_by_text("mon, tue: 09:00–17:00")).to_be_visible()
-            await admin.locator("summary", has_text="Edit").last.click()
+            await admin.locator("section[aria-labelledby=sh-h] summary").click()
             await admin.locator(f"#shifts-{world.agent.id}").fill('{"timezone": "Mars/Olympus"}')
-            await admin.get_by_role("button", name="Save").last.click()
+            await (
+                admin.locator("section[aria-labelledby=sh-h]")
+                .get_by_role("button", name="Save")
+                .click()
+            )
             await expect(admin.locator("form.editor .error")).to_contain_text("Mars/Olympus")
         finally:
             await browser.close()

@@ -138,3 +138,49 @@ async def test_the_live_stream_over_http(client: Client, world: World, arq: Any)
     assert got == [events[1], {"type": "message.created", "ticket_id": 3, "message_id": 9}]
     with contextlib.suppress(Exception):
         resp.close()
+
+
+def test_an_agents_released_offers_reach_only_them(world: World) -> None:
+    agent = _user(world, "agent")
+    for kind in ("offer.declined", "offer.expired", "offer.cancelled"):
+        event = {"type": kind, "agent_id": str(agent.id), "ticket_id": 4, "brand_id": "b"}
+        assert for_user(agent, event) == event
+        assert for_user(_user(world, "agent_b"), event) is None
+
+
+async def test_the_live_stream_keeps_the_agent_present(
+    client: Client, world: World, arq: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Background tabs slow the page's own heartbeat timer: the open stream beats for it."""
+    from contactcenter.web import events as events_module
+
+    monkeypatch.setattr(events_module, "RECHECK_S", 0.1)
+    key = constants.HEARTBEAT_KEY.format(user_id=world.agent.id)
+    resp = await client.get("/api/v1/events", headers=world.auth("agent"))
+    await resp.content.readline()
+    async with asyncio.timeout(5):
+        while not await arq.get(key):
+            await asyncio.sleep(0.05)
+    resp.close()
+
+
+async def test_going_offline_by_the_sweep_is_announced(
+    client: Client, world: World, pool: asyncpg.Pool, arq: Any
+) -> None:
+    """The worker sets an agent offline when their heartbeat stops: their dashboard hears it
+    (the presence menu follows) instead of showing "available" with no offers coming."""
+    from tests.routing.staffing import staff
+    from workers.jobs import _lost_heartbeats
+
+    await staff(client, world, "agent")  # available, with a heartbeat
+    await arq.delete(constants.HEARTBEAT_KEY.format(user_id=world.agent.id))
+    pubsub = arq.pubsub()
+    await pubsub.subscribe(constants.AGENT_EVENTS_CHANNEL)
+    await pubsub.get_message(timeout=1.0)  # the subscription itself
+    async with pool.acquire() as conn:
+        assert await _lost_heartbeats(conn, arq) == 1
+    msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2.0)
+    await pubsub.aclose()
+    assert msg is not None
+    assert orjson.loads(msg["data"]) == [{"type": "presence.changed", "user_id": str(world.agent.id),
+                                          "to": "offline", "reason": "heartbeat_lost"}]  # fmt: skip

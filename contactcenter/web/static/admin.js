@@ -14,10 +14,15 @@ export async function adminView(main) {
       h("h2", { id: "ca-h" }, t("channel_accounts")),
       h("table", {}, h("thead", {}, h("tr", {}, [t("name"), t("channel"), t("webhook_url"), ""]
         .map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, accounts.items.map(accountRow)))),
+      h("tbody", {}, accounts.items.map(accountRow))),
+      newAccount(queues.items)),
     h("section", { class: "panel", "aria-labelledby": "qu-h" }, h("h2", { id: "qu-h" }, t("queues")),
       h("ul", { class: "plain" }, queues.items.map((q) => h("li", {}, h("strong", {}, q.name),
-        ` · ${q.strategy} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`)))),
+        ` · ${q.strategy} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
+        editor(`queue-${q.id}`, { strategy: q.strategy, offer_timeout_s: q.offer_timeout_s,
+          required_skills: q.required_skills, sl_target: q.sl_target, sl_threshold_s: q.sl_threshold_s,
+          after_hours_reply: q.after_hours_reply, overflow: q.overflow },
+        (body) => api(`/queues/${q.id}`, { method: "PATCH", body })))))),
     h("section", { class: "panel", "aria-labelledby": "sp-h" }, h("h2", { id: "sp-h" }, t("sla_policies")),
       h("ul", { class: "plain" }, policies.items.map((p) => h("li", {}, h("strong", {}, p.name),
         ` · ${typeof p.calendar === "string" ? p.calendar : p.calendar.timezone ?? ""}`,
@@ -30,6 +35,36 @@ export async function adminView(main) {
       shifts)));
 }
 
+// Connect a channel: its credentials as JSON (each channel's names are in the README); the API
+// says which are missing, then the new row shows the webhook URL to register.
+function newAccount(queues) {
+  const channel = h("input", { id: "na-channel", placeholder: "whatsapp", required: true, size: 14 });
+  const name = h("input", { id: "na-name", required: true });
+  const queue = h("select", { id: "na-queue" }, ...queues.map((q) => h("option", { value: q.id }, q.name)));
+  const creds = h("textarea", { id: "na-creds", rows: 3, class: "json", spellcheck: "false" });
+  creds.value = "{}";
+  const result = h("span", { role: "status" });
+  const submit = async (e) => {
+    e.preventDefault();
+    let credentials;
+    try { credentials = JSON.parse(creds.value); } catch (err) { result.textContent = `JSON: ${err.message}`; result.className = "error"; return; }
+    const brand = queues.find((q) => q.id === queue.value)?.brand_id;
+    try {
+      const made = await api("/channel-accounts", { method: "POST", body: {
+        brand_id: brand, channel: channel.value.trim(), name: name.value, queue_id: queue.value, credentials } });
+      result.textContent = `✓ ${t("webhook_url")}: ${made.webhook_url}`;
+      result.className = "ok";
+    } catch (err) { result.textContent = err.message; result.className = "error"; }
+  };
+  return h("details", {}, h("summary", {}, t("create_account")),
+    h("form", { class: "editor", onsubmit: submit },
+      h("label", { for: "na-channel" }, t("channel")), channel,
+      h("label", { for: "na-name" }, t("name")), name,
+      h("label", { for: "na-queue" }, t("queue")), queue,
+      h("label", { for: "na-creds" }, t("credentials")), creds,
+      h("button", { type: "submit" }, t("create")), result));
+}
+
 function accountRow(a) {
   const result = h("span", { class: "muted", "aria-live": "polite" });
   const check = async () => {
@@ -37,9 +72,9 @@ function accountRow(a) {
     try {
       const r = await api(`/channel-accounts/${a.id}/check`, { method: "POST" });
       const parts = [r.ok ? "✓" : "✗"];
-      if (r.missing_credentials.length) parts.push(`missing: ${r.missing_credentials.join(", ")}`);
+      if (r.missing_credentials.length) parts.push(`${t("missing")}: ${r.missing_credentials.join(", ")}`);
       if (r.platform.detail) parts.push(r.platform.detail);
-      parts.push(r.last_inbound_at ? `last message ${when(r.last_inbound_at)}` : "no open conversation");
+      parts.push(r.last_inbound_at ? `${t("last_message")} ${when(r.last_inbound_at)}` : t("no_open_conversation"));
       result.textContent = parts.join(" · ");
       result.className = r.ok ? "ok" : "error";
     } catch (err) { toast(err.message); result.textContent = ""; }

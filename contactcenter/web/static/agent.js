@@ -1,30 +1,35 @@
-// The agent's views: "My work" (offers with countdown, my tickets by SLA urgency, my queues'
-// waiting lists) and one ticket (conversation, contact history, reply box, notes, fields).
+// The agent's views: the offer tray (shown on every view), "My work" (my tickets by SLA
+// urgency, my queues' waiting lists) and one ticket (conversation, contact history, reply box,
+// notes, fields).
 import { api } from "./api.js";
-import { h, t, clock, duration, toast, when } from "./ui.js";
+import { h, t, clock, toast, when } from "./ui.js";
 import { onEvents, throttle } from "./live.js";
 import { session } from "./app.js";
 
-// Characters a platform takes in one message (CHANNELS.md, each send API).
-const LIMITS = { whatsapp: 4096, telegram: 4096, messenger: 2000, instagram: 1000,
-  "twilio-sms": 1600, x: 10000, line: 5000, viber: 7000, slack: 40000, youtube: 10000,
-  linkedin: 1250, facebook: 8000, "google-reviews": 4096, flickr: 4096, webchat: 4096, api: 4096 };
+// Characters one message takes: the platform's limit (CHANNELS.md), at most our API's 4,096.
+const LIMITS = { messenger: 2000, instagram: 1000, "twilio-sms": 1600, linkedin: 1250 };
+const API_LIMIT = 4096;
+const PUBLIC = ["post:", "comment:", "thread:", "mention:", "photo:", "review:"];
 const DAY = 86400;
+// Events that can change "My work" for tickets not on screen yet (others only redraw when
+// they name a ticket shown).
+const NEW_WORK = ["reconnected", "ticket.created", "ticket.reopened", "ticket.assigned",
+  "ticket.transferred", "ticket.requeued", "offer.accepted"];
 
 export function firstOffer() {
   return document.querySelector("[data-offer]");
 }
 
-export async function workView(main) {
-  const offers = h("section", { "aria-labelledby": "offers-h", class: "panel" });
-  const mine = h("section", { "aria-labelledby": "mine-h", class: "panel" });
-  const queues = h("section", { "aria-labelledby": "queues-h", class: "panel" });
-  main.replaceChildren(h("div", { class: "work" }, offers, mine, queues));
-  const reload = throttle(() => Promise.all([
-    drawOffers(offers), drawMine(mine), drawQueues(queues),
-  ]).catch((err) => toast(err.message)), 400);
+// ---- offers: a tray above every view --------------------------------------------------------
+
+export function offerTray(box) {
+  const reload = throttle(() => drawOffers(box).catch((err) => toast(err.message)), 300);
   reload();
-  return onEvents(reload);
+  onEvents((events) => {
+    if (events.some((e) => e.type.startsWith("offer.") || e.type === "presence.changed"
+        || e.type === "reconnected")) reload();
+  });
+  box.addEventListener("offer-gone", reload);
 }
 
 async function drawOffers(box) {
@@ -33,14 +38,16 @@ async function drawOffers(box) {
     const ticket = await api(`/tickets/${o.ticket_id}`).catch(() => null);
     return h("li", { class: "offer", dataset: { offer: o.id } },
       h("div", {},
-        h("strong", {}, ticket ? ticket.contact.name || `#${o.ticket_id}` : `#${o.ticket_id}`),
+        h("strong", {}, ticket?.contact.name || `#${o.ticket_id}`),
         " ", h("span", { class: "chip" }, ticket?.channel ?? ""),
         " ", h("span", { class: "countdown", dataset: { expires: o.expires_at } })),
       h("div", { class: "actions" },
         h("button", { class: "primary", dataset: { accept: "" }, onclick: () => accept(o) },
           `${t("accept")} (a)`),
-        h("button", { dataset: { decline: "" }, onclick: () => decline(o) }, `${t("decline")} (d)`)));
+        h("button", { dataset: { decline: "" }, onclick: () => decline(box, o) },
+          `${t("decline")} (d)`)));
   }));
+  box.hidden = false;
   box.replaceChildren(h("h2", { id: "offers-h" }, t("offers")),
     rows.length ? h("ul", { class: "list" }, rows) : h("p", { class: "muted" }, t("no_offers")));
 }
@@ -48,23 +55,40 @@ async function drawOffers(box) {
 async function accept(offer) {
   try {
     const done = await api(`/offers/${offer.id}/accept`, { method: "POST" });
+    document.getElementById("offers").dispatchEvent(new Event("offer-gone"));
     window.location.hash = `#/ticket/${done.ticket_id}`;
   } catch (err) { toast(err.message); }
 }
 
-async function decline(offer) {
+async function decline(box, offer) {
   try { await api(`/offers/${offer.id}/decline`, { method: "POST" }); }
   catch (err) { toast(err.message); }
+  box.dispatchEvent(new Event("offer-gone"));
+}
+
+// ---- my work ---------------------------------------------------------------------------------
+
+export async function workView(main) {
+  const mine = h("section", { "aria-labelledby": "mine-h", class: "panel" });
+  const queues = h("section", { "aria-labelledby": "queues-h", class: "panel" });
+  main.replaceChildren(h("div", { class: "work" }, mine, queues));
+  const shown = new Set();  // ticket ids on screen: their events redraw
+  const reload = throttle(() => Promise.all([drawMine(mine, shown), drawQueues(queues, shown)])
+    .catch((err) => toast(err.message)), 400);
+  reload();
+  return onEvents((events) => {
+    if (events.some((e) => shown.has(e.ticket_id) || NEW_WORK.includes(e.type))) reload();
+  });
 }
 
 function ticketRow(ticket) {
   const clocks = Object.entries(ticket.sla ?? {}).filter(([, c]) => c.state !== "met" && c.state !== "stopped");
-  return h("tr", {},
+  return h("tr", { dataset: { ticket: ticket.id } },
     h("td", {}, h("a", { href: `#/ticket/${ticket.id}` }, `#${ticket.id}`)),
     h("td", {}, ticket.contact.name || "—"),
     h("td", {}, h("span", { class: "chip" }, ticket.channel)),
     h("td", {}, t(ticket.status)),
-    h("td", {}, ticket.priority),
+    h("td", {}, t(ticket.priority)),
     h("td", {}, clocks.map(([name, c]) => clock(name, c))));
 }
 
@@ -75,16 +99,18 @@ function table(rows, empty) {
     h("tbody", {}, rows));
 }
 
-async function drawMine(box) {
+async function drawMine(box, shown) {
   const { items } = await api("/me/tickets");
+  items.forEach((x) => shown.add(x.id));
   box.replaceChildren(h("h2", { id: "mine-h" }, t("my_tickets")),
     table(items.map(ticketRow), t("no_tickets")));
 }
 
-async function drawQueues(box) {
+async function drawQueues(box, shown) {
   const ids = session.me.queue_ids ?? [];
   const parts = await Promise.all(ids.map(async (id) => {
     const [queue, waiting] = await Promise.all([api(`/queues/${id}`), api(`/queues/${id}/waiting?limit=20`)]);
+    waiting.items.forEach((x) => shown.add(x.id));
     return h("div", {}, h("h3", {}, `${queue.name} · ${t("waiting")}: ${waiting.items.length}`),
       table(waiting.items.map(ticketRow), t("no_waiting")));
   }).map((p) => p.catch(() => null)));
@@ -98,45 +124,58 @@ export async function ticketView(main, id) {
   const thread = h("ol", { class: "thread", "aria-label": t("history") });
   const side = h("aside", { class: "side" });
   const header = h("header", { class: "ticket-head" });
+  const compose = composer(ticket);
   main.replaceChildren(h("div", { class: "ticket" }, header,
-    h("div", { class: "ticket-body" }, h("div", { class: "conversation" }, thread, composer(ticket)), side)));
+    h("div", { class: "ticket-body" }, h("div", { class: "conversation" }, thread, compose.box), side)));
   const draw = async () => {
     const fresh = await api(`/tickets/${id}`);
     drawHeader(header, fresh);
+    compose.apply(fresh);  // the window may have opened again (the customer wrote)
     await drawThread(thread, id);
   };
   await Promise.all([draw(), drawSide(side, ticket)]);
   const reload = throttle(() => draw().catch((err) => toast(err.message)), 300);
-  return onEvents((events) => { if (events.some((e) => e.ticket_id === id)) reload(); });
+  return onEvents((events) => {
+    if (events.some((e) => e.ticket_id === id || e.type === "reconnected")) reload();
+  });
 }
 
 function drawHeader(box, ticket) {
+  const clocks = h("div", { class: "clocks" }, Object.entries(ticket.sla ?? {}).map(([n, c]) => clock(n, c)));
+  const form = box.querySelector("form.fields");
+  if (form && (form.contains(document.activeElement) || form.dataset.dirty)) {
+    box.querySelector(".clocks")?.replaceWith(clocks);  // keep what the agent is editing
+    return;
+  }
   const status = h("select", { id: "f-status", "aria-label": t("status") },
     ...["new", "open", "pending", "solved", "closed"].map((s) => h("option", { value: s }, t(s))));
   status.value = ticket.status;
   const priority = h("select", { id: "f-priority", "aria-label": t("priority") },
-    ...["low", "normal", "high", "urgent"].map((p) => h("option", { value: p }, p)));
+    ...["low", "normal", "high", "urgent"].map((p) => h("option", { value: p }, t(p))));
   priority.value = ticket.priority;
   const tags = h("input", { id: "f-tags", value: ticket.tags.join(", "), "aria-label": t("tags") });
-  const save = async (e) => {
-    e.preventDefault();
-    try {
-      await api(`/tickets/${ticket.id}`, { method: "PATCH", body: {
-        status: status.value, priority: priority.value,
-        tags: tags.value.split(",").map((x) => x.trim()).filter(Boolean) } });
-      toast(t("save"));
-    } catch (err) { toast(err.message); }
-  };
+  const fields = h("form", { class: "fields", oninput: () => { fields.dataset.dirty = "1"; },
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api(`/tickets/${ticket.id}`, { method: "PATCH", body: {
+          status: status.value, priority: priority.value,
+          tags: tags.value.split(",").map((x) => x.trim()).filter(Boolean) } });
+        delete fields.dataset.dirty;
+        toast(t("saved"));
+      } catch (err) { toast(err.message); }
+    } },
+    h("label", { for: "f-status" }, t("status")), status,
+    h("label", { for: "f-priority" }, t("priority")), priority,
+    h("label", { for: "f-tags" }, t("tags")), tags,
+    h("button", { type: "submit" }, t("save")));
   box.replaceChildren(
     h("h1", {}, `${t("ticket")} #${ticket.id} · ${ticket.contact.name || "—"}`, " ",
       h("span", { class: "chip" }, ticket.channel)),
-    h("div", { class: "clocks" }, Object.entries(ticket.sla ?? {}).map(([n, c]) => clock(n, c))),
-    h("form", { class: "fields", onsubmit: save },
-      h("label", { for: "f-status" }, t("status")), status,
-      h("label", { for: "f-priority" }, t("priority")), priority,
-      h("label", { for: "f-tags" }, t("tags")), tags,
-      h("button", { type: "submit" }, t("save"))));
+    clocks, fields);
 }
+
+const safeHref = (url) => /^(https?:\/\/|\/)/i.test(url ?? "") ? url : null;  // never javascript:
 
 async function drawThread(list, id) {
   let items = [], cursor = null;
@@ -155,40 +194,60 @@ async function drawThread(list, id) {
     h("div", { class: "text" }, m.text ?? ""),
     m.delivery_error ? h("div", { class: "error" }, m.delivery_error) : null,
     m.attachments?.length ? h("ul", { class: "files", "aria-label": t("attachments") },
-      m.attachments.map((a) => h("li", {}, a.url
-        ? h("a", { href: a.url, target: "_blank", rel: "noopener" }, a.name || a.kind)
+      m.attachments.map((a) => h("li", {}, safeHref(a.url)
+        ? h("a", { href: safeHref(a.url), target: "_blank", rel: "noopener" }, a.name || a.kind)
         : `${a.name || a.kind} …`))) : null)));
   list.lastElementChild?.scrollIntoView({ block: "end" });
 }
 
-// The reply box knows the channel: its length limit and its reply window.
+// The reply window as the server applies it (actions/outbound.py window_error): WhatsApp 24 h
+// then templates only; Messenger and Instagram 24 h, then the HUMAN_AGENT tag for 7 days, then
+// closed; public threads (comments, posts, mentions) have no window.
 export function windowRule(ticket, now = Date.now()) {
-  const since = ticket.last_inbound_at ? (now - Date.parse(ticket.last_inbound_at)) / 1000 : 0;
-  if (ticket.channel === "whatsapp" && since > DAY) return "closed_template";
-  if (["messenger", "instagram"].includes(ticket.channel)) {
-    if (since > 7 * DAY) return "closed";
-    if (since > DAY) return "human_agent";
-  }
-  return "open";
+  const conversation = ticket.platform_conversation_id ?? "";
+  if (PUBLIC.some((p) => conversation.startsWith(p))) return "open";
+  if (!["whatsapp", "messenger", "instagram"].includes(ticket.channel)) return "open";
+  if (!ticket.last_inbound_at) return ticket.channel === "whatsapp" ? "closed_template" : "closed";
+  const since = (now - Date.parse(ticket.last_inbound_at)) / 1000;
+  if (ticket.channel === "whatsapp") return since > DAY ? "closed_template" : "open";
+  if (since > 7 * DAY) return "closed";
+  return since > DAY ? "human_agent" : "open";
+}
+
+export function charLimit(ticket) {
+  if ((ticket.platform_conversation_id ?? "").startsWith("mention:")) return 280;  // a post on X
+  return Math.min(LIMITS[ticket.channel] ?? API_LIMIT, API_LIMIT);
 }
 
 function composer(ticket) {
-  const limit = LIMITS[ticket.channel] ?? 100000;
-  const rule = windowRule(ticket);
+  const limit = charLimit(ticket);
   const text = h("textarea", { id: "reply-text", rows: 3, maxlength: limit, "aria-describedby": "reply-hint" });
   const left = h("span", { id: "reply-hint", class: "muted" });
   const count = () => { left.textContent = `${limit - text.value.length} ${t("chars_left")}`; };
   text.addEventListener("input", count);
   count();
   const template = h("input", { id: "reply-template", "aria-label": t("template_name"), placeholder: t("template_name") });
-  const notice = rule === "closed_template" ? h("p", { class: "warn", role: "note" }, t("window_closed"))
-    : rule === "human_agent" ? h("p", { class: "muted", role: "note" }, t("window_human_agent"))
-    : rule === "closed" ? h("p", { class: "warn", role: "note" }, t("window_closed")) : null;
+  const templateLang = h("input", { id: "reply-template-lang", "aria-label": t("template_language"),
+    value: document.documentElement.lang, size: 5 });
+  const notice = h("p", { role: "note" });
+  const templateRow = h("div", { class: "template" }, template, templateLang);
+  const sendButton = h("button", { class: "primary", type: "submit" }, t("send"));
+  let rule = "open";
+  const apply = (fresh) => {
+    rule = windowRule(fresh);
+    notice.hidden = rule === "open";
+    notice.className = rule === "human_agent" ? "muted" : "warn";
+    notice.textContent = { closed_template: t("window_closed"), human_agent: t("window_human_agent"),
+      closed: t("window_closed_messenger") }[rule] ?? "";
+    templateRow.hidden = rule !== "closed_template";
+    sendButton.disabled = rule === "closed";
+  };
+  apply(ticket);
   const send = async (e) => {
     e.preventDefault();
     const body = { text: text.value };
     if (rule === "closed_template" && template.value) {
-      body.template = { name: template.value, language: { code: document.documentElement.lang } };
+      body.template = { name: template.value, language: { code: templateLang.value || "en" } };
     }
     try {
       await api(`/tickets/${ticket.id}/messages`, { method: "POST", body });
@@ -204,15 +263,14 @@ function composer(ticket) {
       note.value = "";
     } catch (err) { toast(err.message); }
   };
-  return h("div", { class: "compose" },
+  const box = h("div", { class: "compose" },
     notice,
     h("form", { onsubmit: send, class: "reply" },
-      h("label", { for: "reply-text" }, `${t("reply")} (r)`), text, left,
-      rule === "closed_template" ? template : null,
-      h("button", { class: "primary", type: "submit", disabled: rule === "closed" }, t("send"))),
+      h("label", { for: "reply-text" }, `${t("reply")} (r)`), text, left, templateRow, sendButton),
     h("form", { onsubmit: addNote, class: "note" },
       h("label", { for: "note-text" }, `${t("note")} (n)`), note,
       h("button", { type: "submit" }, t("add_note"))));
+  return { box, apply };
 }
 
 async function drawSide(box, ticket) {
@@ -228,5 +286,3 @@ async function drawSide(box, ticket) {
       x.id === ticket.id ? h("strong", {}, `#${x.id}`) : h("a", { href: `#/ticket/${x.id}` }, `#${x.id}`),
       ` · ${x.channel} · ${t(x.status)} · ${when(x.created_at)}`))));
 }
-
-export { duration };

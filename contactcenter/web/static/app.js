@@ -1,13 +1,14 @@
-// The dashboards' entry: who is signed in, the navigation, presence with heartbeat, the live
-// stream, keyboard shortcuts, and a tiny hash router (#/work, #/ticket/7, #/board, #/admin).
+// The dashboards' entry: who is signed in, the navigation, presence with heartbeat, the offer
+// tray (on every view), the live stream, keyboard shortcuts, and a tiny hash router
+// (#/work, #/ticket/7, #/board, #/admin).
 import { api } from "./api.js";
 import { h, t, loadWords, toast } from "./ui.js";
-import { connect } from "./live.js";
-import { workView, ticketView, firstOffer } from "./agent.js";
+import { connect, onEvents } from "./live.js";
+import { workView, ticketView, firstOffer, offerTray } from "./agent.js";
 import { boardView } from "./board.js";
 import { adminView } from "./admin.js";
 
-const HEARTBEAT_MS = 20000; // the server's TTL is 60 s: two missed beats are tolerated
+const HEARTBEAT_MS = 20000; // the server's TTL is 60 s (the open live stream also counts)
 const RANK = { agent: 0, supervisor: 1, admin: 2 };
 export const session = { me: null, stop: null };
 
@@ -15,9 +16,11 @@ async function main() {
   session.me = await api("/me");
   await loadWords(document.documentElement.lang || "en");
   document.getElementById("signout").textContent = t("sign_out");
+  document.querySelector(".skip").textContent = t("skip");
   nav();
   await presence();
   connect();
+  offerTray(document.getElementById("offers"));
   setInterval(() => api("/me/heartbeat", { method: "POST" }).catch(() => {}), HEARTBEAT_MS);
   window.addEventListener("hashchange", route);
   document.addEventListener("keydown", keys);
@@ -42,18 +45,32 @@ function nav() {
 async function presence() {
   const box = document.getElementById("presence");
   const current = await api("/me/presence");
+  const shown = (status) => (status === "busy" ? "available" : status);
+  let value = shown(current.status);
   const select = h("select", { id: "presence-select", "aria-label": t("presence"),
     onchange: async (e) => {
       try {
         await api("/me/presence", { method: "PUT", body: { status: e.target.value } });
-      } catch (err) { toast(err.message); }
+        value = e.target.value;
+      } catch (err) { toast(err.message); e.target.value = value; }  // back to what is true
     } },
     ...["available", "away", "offline"].map((s) => h("option", { value: s }, t(s))));
-  select.value = current.status === "busy" ? "available" : current.status;
+  select.value = value;
   box.replaceChildren(h("label", { for: "presence-select", class: "sr-only" }, t("presence")), select);
+  onEvents((events) => {  // the worker sets agents away (missed offer) or offline (no heartbeat)
+    for (const e of events) {
+      if (e.type === "presence.changed" && e.user_id === session.me.id && e.to) {
+        value = shown(e.to);
+        select.value = value;
+        if (e.reason) toast(`${t("presence")}: ${t(e.to)}`);
+      }
+    }
+  });
 }
 
+let generation = 0;
 async function route() {
+  const mine = ++generation;  // a newer navigation wins; a slower older one is stopped at once
   session.stop?.();
   session.stop = null;
   const main = document.getElementById("main");
@@ -63,21 +80,26 @@ async function route() {
     else a.removeAttribute("aria-current");
   });
   main.replaceChildren(h("p", { class: "muted" }, t("loading")));
+  let stop = null;
   try {
     const ticket = hash.match(/^#\/ticket\/(\d+)/);
-    if (ticket) session.stop = await ticketView(main, Number(ticket[1]));
-    else if (hash.startsWith("#/board") && atLeast("supervisor")) session.stop = await boardView(main);
-    else if (hash.startsWith("#/admin") && atLeast("admin")) session.stop = await adminView(main);
-    else session.stop = await workView(main);
+    if (ticket) stop = await ticketView(main, Number(ticket[1]));
+    else if (hash.startsWith("#/board") && atLeast("supervisor")) stop = await boardView(main);
+    else if (hash.startsWith("#/admin") && atLeast("admin")) stop = await adminView(main);
+    else stop = await workView(main);
   } catch (err) {
+    if (mine !== generation) return;
     main.replaceChildren(h("p", { class: "error", role: "alert" },
       err.status === 403 ? `${t("forbidden")} (${err.message})` : `${t("error")}: ${err.message}`));
   }
+  if (mine !== generation) { stop?.(); return; }
+  session.stop = stop;
+  main.focus({ preventScroll: true });  // screen readers follow the new view
 }
 
 let pendingG = false;
 async function keys(e) {
-  if (e.target.closest("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.target.closest("input, textarea, select, [contenteditable]") || e.ctrlKey || e.metaKey || e.altKey) return;
   if (pendingG) {
     pendingG = false;
     if (e.key === "q") window.location.hash = "#/work";

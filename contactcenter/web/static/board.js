@@ -51,6 +51,9 @@ async function drawQueues(box, state) {
 }
 
 async function drawRisk(box, state) {
+  if (box.contains(document.activeElement) && document.activeElement.tagName === "SELECT") {
+    return;  // a reassign or transfer menu is open: redraw after the choice, not under it
+  }
   const [risk, ...waiting] = await Promise.all([
     api("/tickets?sla=at_risk&status=new,open,pending&limit=20"),
     ...state.queueList.map((q) => api(`/queues/${q.key}/waiting?limit=10`)),
@@ -127,7 +130,7 @@ async function drawCoverage(box, state) {
         h("th", { scope: "row" }, day.slice(5)),
         Array.from({ length: slot(slots[0].start) }, () => h("td", { class: "cell" })),
         slots.map((s) => h("td", { class: `cell cell--${level(s.gap)}`, dataset: { gap: s.gap },
-          title: `${s.start.slice(11, 16)} · ${s.arrivals.toFixed(1)} · need ${s.required} · on shift ${s.scheduled} · ${s.gap >= 0 ? t("surplus") : t("gap")} ${s.gap}` })))))));
+          title: `${s.start.slice(11, 16)} · ${t("arrivals")} ${s.arrivals.toFixed(1)} · ${t("needed")} ${s.required} · ${t("on_shift")} ${s.scheduled} · ${s.gap >= 0 ? t("surplus") : t("gap")} ${s.gap}` })))))));
   }
   if (state.queueList.length) await draw(state.queueList[0].key);
 }

@@ -1,19 +1,31 @@
 // One EventSource for the page: events go to whoever listens; a 1-second ticker redraws
-// countdowns (SLA clocks, offer expiry) without asking the server.
+// countdowns (SLA clocks, offer expiry) without asking the server. After a reconnect every
+// listener gets a "reconnected" event (what happened meanwhile is read again).
+import { api } from "./api.js";
 import { renderClock, t, duration } from "./ui.js";
 
 const listeners = new Set();
 export const onEvents = (fn) => { listeners.add(fn); return () => listeners.delete(fn); };
+const emit = (events) => { for (const fn of [...listeners]) fn(events); };
 
 export function connect() {
   const status = document.getElementById("live");
   const source = new EventSource("/api/v1/events");
-  source.onopen = () => { status.textContent = `● ${t("live")}`; status.className = "live live--on"; };
-  source.onerror = () => { status.textContent = `○ ${t("reconnecting")}`; status.className = "live"; };
-  source.onmessage = (msg) => {
-    const events = JSON.parse(msg.data);
-    for (const fn of [...listeners]) fn(events);
+  let lost = false;
+  source.onopen = () => {
+    status.textContent = `● ${t("live")}`;
+    status.className = "live live--on";
+    if (lost) emit([{ type: "reconnected" }]);
+    lost = false;
   };
+  source.onerror = () => {
+    status.textContent = `○ ${t("reconnecting")}`;
+    status.className = "live";
+    lost = true;
+    api("/me").catch(() => {});  // signed out: api() goes to /login
+  };
+  source.addEventListener("signed_out", () => window.location.assign("/login"));
+  source.onmessage = (msg) => emit(JSON.parse(msg.data));
   setInterval(tick, 1000);
 }
 

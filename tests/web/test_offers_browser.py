@@ -1,0 +1,81 @@
+"""Offers and reassigning in Chromium: the offer tray shows on every view, `d` declines and
+the offer leaves the screen, keys typed into a text box are text (not shortcuts), and a
+supervisor reassigns a waiting ticket in two clicks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+from playwright.async_api import Page, async_playwright, expect
+
+from tests.helpers import post_whatsapp, wa_hook, wa_text
+from tests.outbound.test_webchat_browser import chromium
+from tests.routing.staffing import route, staff
+from tests.web.conftest import PASSWORD
+from tests.world import World
+
+Client = TestClient[Any, Any]
+pytestmark = pytest.mark.usefixtures("passwords")
+
+
+async def _page(browser: Any, base: str, email: str, where: str = "") -> Page:
+    page: Page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/login")
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{base}/app")
+    if where:
+        await page.goto(f"{base}/app{where}")
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+async def _customer(client: Client, world: World, n: int) -> None:
+    body = wa_hook(wa_text(f"wamid.OF{n}", f"49151000009{n:02d}", f"Frage {n}", int(time.time())))
+    assert (await (await post_whatsapp(client, world, body)).json())["stored"] == 1
+
+
+async def test_decline_typing_and_two_click_reassign(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    base = str(client.make_url("")).rstrip("/")
+    await staff(client, world, "agent", capacity={"chat": 1})
+    await _customer(client, world, 1)
+    await _customer(client, world, 2)
+    first, second = [r["id"] for r in await pool.fetch("SELECT id FROM tickets ORDER BY id")]
+    await route(pool, world.queue.id)  # one offer (capacity 1), as the worker would make it
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            agent = await _page(browser, base, "agent@acme.test", f"#/ticket/{second}")
+            offer = agent.locator("[data-offer]")
+            await expect(offer).to_have_count(1)  # the tray is there on the ticket view too
+            reply = agent.locator("#reply-text")
+            await reply.click()
+            await agent.keyboard.type("ad")  # text, not accept/decline
+            await expect(reply).to_have_value("ad")
+            await expect(offer).to_have_count(1)
+            await agent.locator("main").click()  # out of the text box
+            await agent.keyboard.press("d")
+            await expect(offer).to_have_count(0)
+            await expect(agent.locator("#offers")).to_contain_text("No offers right now.")
+            declined = await pool.fetchval("SELECT status FROM offers ORDER BY id LIMIT 1")
+            assert declined == "declined"
+
+            board = await _page(browser, base, "supervisor@acme.test", "#/board")
+            pick = board.get_by_label(f"Reassign #{first}")
+            await pick.select_option(label="Agent (Available)")  # click one: the menu, two: her
+            await expect(board.locator("#toast")).to_contain_text(f"#{first} → Agent")
+            assignee = await pool.fetchval("SELECT assignee_id FROM tickets WHERE id = $1", first)
+            assert assignee == world.agent.id
+            for page in (agent, board):
+                assert page.errors == []  # type: ignore[attr-defined]
+        finally:
+            await browser.close()

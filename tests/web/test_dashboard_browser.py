@@ -101,6 +101,7 @@ async def _flow(browser: Browser, base: str, client: Client, world: World,
     await agent.wait_for_url(f"{base}/app#/ticket/{ticket_id}", timeout=LIVE_MS)
     await expect(agent.locator(".msg--inbound")).to_contain_text("Mein Paket ist nicht da")
     await expect(agent.locator(".clocks .clock").first).to_contain_text("due in")
+    await expect(agent.get_by_placeholder("Template name")).to_be_hidden()  # within 24 hours
     await agent.keyboard.press("r")
     await agent.keyboard.type("Wir kümmern uns sofort darum.")
     await agent.get_by_role("button", name="Send").click()

@@ -62,7 +62,7 @@ async def test_decline_typing_and_two_click_reassign(
             await agent.keyboard.type("ad")  # text, not accept/decline
             await expect(reply).to_have_value("ad")
             await expect(offer).to_have_count(1)
-            await agent.locator("main").click()  # out of the text box
+            await agent.locator("h1").click()  # out of the text box
             await agent.keyboard.press("d")
             await expect(offer).to_have_count(0)
             await expect(agent.locator("#offers")).to_contain_text("No offers right now.")

@@ -20,7 +20,7 @@ async function main() {
   nav();
   await presence();
   connect();
-  offerTray(document.getElementById("offers"));
+  if (session.me.queue_ids?.length) offerTray(document.getElementById("offers"));  // works queues
   setInterval(() => api("/me/heartbeat", { method: "POST" }).catch(() => {}), HEARTBEAT_MS);
   window.addEventListener("hashchange", route);
   document.addEventListener("keydown", keys);

@@ -135,3 +135,22 @@ async def do_split(
             "it is the contact's only identity.",
         )
     return new
+
+
+async def contact_timeline(
+    conn: asyncpg.Connection, user: User, contact_id: UUID, limit: int
+) -> list[dict[str, Any]]:
+    """The person's conversation across every channel, oldest first: the latest `limit`
+    messages of the tickets `user` may open (a merged contact answers for its survivor)."""
+    row = await store.get_contact(conn, contact_id)
+    if row is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"No contact with id {contact_id}.")
+    if row["merged_into"] is not None:
+        return await contact_timeline(conn, user, row["merged_into"], limit)
+    rows = await store.timeline(conn, contact_id, limit)
+    return [
+        {"id": r["id"], "ticket_id": r["ticket_id"], "channel": r["channel"],
+         "direction": r["direction"], "kind": r["kind"], "text": r["text"],
+         "sender_name": r["sender_name"], "sent_at": r["sent_at"].isoformat()}
+        for r in reversed(rows) if may_see(user, r["team_id"], r["assignee_id"])
+    ]  # fmt: skip

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from contactcenter import keys
 from contactcenter.actions import contacts as actions
-from contactcenter.api.http import json_response, parse_body, path_uuid
+from contactcenter.api.http import json_response, parse_body, parse_query, path_uuid
 from contactcenter.api.schemas import In
 from contactcenter.store import db
 
@@ -28,6 +28,18 @@ async def get_contact(request: web.Request) -> web.Response:
     async with db.connection(request.app[keys.POOL]) as conn:
         view = await actions.contact_view(conn, request[keys.USER], contact_id)
     return json_response(view)
+
+
+class TimelineQuery(In):
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+async def timeline(request: web.Request) -> web.Response:
+    contact_id = path_uuid(request, "contact_id", "contact")
+    query = parse_query(request, TimelineQuery)
+    async with db.connection(request.app[keys.POOL]) as conn:
+        items = await actions.contact_timeline(conn, request[keys.USER], contact_id, query.limit)
+    return json_response({"items": items, "next_cursor": None})
 
 
 async def merge(request: web.Request) -> web.Response:

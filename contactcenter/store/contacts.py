@@ -19,6 +19,7 @@ _SAME = {"phone": q("contacts.same_phone"), "email": q("contacts.same_email")}
 _GET_MARK = q("contacts.get_mark")
 _SET_MARK = q("contacts.set_mark")
 _SPLIT = q("contacts.split")
+_TIMELINE = q("contacts.timeline")
 
 
 async def get_contact(conn: asyncpg.Connection, contact_id: UUID) -> asyncpg.Record | None:
@@ -74,3 +75,8 @@ async def get_mark(conn: asyncpg.Connection, name: str) -> datetime | None:
 
 async def set_mark(conn: asyncpg.Connection, name: str, at: datetime) -> None:
     await conn.execute(_SET_MARK, name, at)
+
+
+async def timeline(conn: asyncpg.Connection, contact_id: UUID, limit: int) -> list[asyncpg.Record]:
+    """The contact's latest messages across their tickets, newest first (with team, assignee)."""
+    return list(await conn.fetch(_TIMELINE, contact_id, limit))

@@ -96,3 +96,19 @@ WITH ident AS (
 )
 UPDATE contacts SET no_auto_merge = true FROM fresh WHERE contacts.id = $1
 RETURNING fresh.id;
+
+-- name: timeline
+-- The contact's latest messages on every channel (merged contacts included: their tickets
+-- moved here), newest first, with each ticket's team and assignee for the access check.
+SELECT m.id, m.ticket_id, t.channel, m.direction, m.kind, m.text, m.sent_at,
+       coalesce(c.name, u.name) AS sender_name, q.team_id, t.assignee_id
+FROM tickets t
+JOIN queues q ON q.id = t.queue_id
+JOIN LATERAL (
+    SELECT * FROM messages m WHERE m.ticket_id = t.id ORDER BY m.sent_at DESC, m.id DESC LIMIT $2
+) m ON true
+LEFT JOIN contacts c ON c.id = m.sender_contact_id
+LEFT JOIN users u ON u.id = m.sender_user_id
+WHERE t.contact_id = $1
+ORDER BY m.sent_at DESC, m.id DESC
+LIMIT $2;

@@ -174,3 +174,26 @@ async def test_a_caller_id_never_merges_by_itself(pool: asyncpg.Pool) -> None:
         ("twilio-voice", None),
         ("whatsapp", "+4915100000007"),
     ]
+
+
+async def test_one_conversation_across_channels(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """A person who wrote on WhatsApp and Telegram (merged): their messages on both channels in
+    order; an agent who may not open one of the tickets does not see its messages."""
+    await _whatsapp(client, world, "wamid.t1", "4915100000010")
+    await _telegram(client, world, 777010)
+    wa = await _contact_of(pool, "whatsapp", "4915100000010")
+    tg = await _contact_of(pool, "telegram", "777010")
+    await pool.execute("UPDATE messages SET sent_at = now() - interval '1 hour' "
+                       "WHERE platform_message_id = 'wamid.t1'")  # fmt: skip
+    merged = await client.post(f"/api/v1/contacts/{wa}/merge", json={"contact_id": str(tg)},
+                               headers=world.auth("supervisor"))  # fmt: skip
+    assert merged.status == 200
+    url = f"/api/v1/contacts/{tg}/messages"  # the merged-away id answers for the survivor
+    items = (await (await client.get(url, headers=world.auth("agent"))).json())["items"]
+    assert [(m["channel"], m["text"]) for m in items] == [("whatsapp", "Hallo"), ("telegram", "hi")]
+    await pool.execute("UPDATE tickets SET queue_id = $1 WHERE channel = 'telegram'",
+                       world.queue_b.id)  # team B's now  # fmt: skip
+    mine = (await (await client.get(url, headers=world.auth("agent"))).json())["items"]
+    assert [m["channel"] for m in mine] == ["whatsapp"]

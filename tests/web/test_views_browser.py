@@ -57,6 +57,11 @@ async def test_reply_rules_language_transfer_and_admin(
             assert await sup.locator("#reply-text").get_attribute("maxlength") == "4096"
             await sup.get_by_role("button", name="Senden").click()  # no template: the API says no
             await expect(sup.locator("#toast")).to_contain_text("template")
+            await sup.get_by_role("button", name="Alle Kanäle").click()  # the person everywhere
+            await expect(sup.locator(".thread .msg .chip")).to_have_text(["whatsapp"])
+            await expect(sup.get_by_role("button", name="Alle Kanäle")).to_have_attribute(
+                "aria-pressed", "true"
+            )
 
             await sup.goto(f"{base}/app#/board")
             move = sup.get_by_label(f"Verschieben #{ticket}")

@@ -125,13 +125,21 @@ export async function ticketView(main, id) {
   const side = h("aside", { class: "side" });
   const header = h("header", { class: "ticket-head" });
   const compose = composer(ticket);
+  let everywhere = false;  // this ticket, or the person's messages on every channel
+  const toggle = (on) => h("button", { type: "button", "aria-pressed": String(everywhere === on),
+    onclick: () => { everywhere = on; draw().catch((err) => toast(err.message)); } },
+    t(on ? "all_channels" : "this_ticket"));
+  const tabs = h("div", { class: "tabs", role: "group", "aria-label": t("history") });
   main.replaceChildren(h("div", { class: "ticket" }, header,
-    h("div", { class: "ticket-body" }, h("div", { class: "conversation" }, thread, compose.box), side)));
+    h("div", { class: "ticket-body" },
+      h("div", { class: "conversation" }, tabs, thread, compose.box), side)));
   const draw = async () => {
     const fresh = await api(`/tickets/${id}`);
     drawHeader(header, fresh);
     compose.apply(fresh);  // the window may have opened again (the customer wrote)
-    await drawThread(thread, id);
+    tabs.replaceChildren(toggle(false), toggle(true));
+    if (everywhere) await drawTimeline(thread, fresh);
+    else await drawThread(thread, id);
   };
   await Promise.all([draw(), drawSide(side, ticket)]);
   const reload = throttle(() => draw().catch((err) => toast(err.message)), 300);
@@ -197,6 +205,19 @@ async function drawThread(list, id) {
       m.attachments.map((a) => h("li", {}, safeHref(a.url)
         ? h("a", { href: safeHref(a.url), target: "_blank", rel: "noopener" }, a.name || a.kind)
         : `${a.name || a.kind} …`))) : null)));
+  list.lastElementChild?.scrollIntoView({ block: "end" });
+}
+
+// The person's conversation on every channel, in order; this ticket's messages stand out.
+async function drawTimeline(list, ticket) {
+  const { items } = await api(`/contacts/${ticket.contact.id}/messages?limit=100`);
+  list.replaceChildren(...items.map((m) => h("li", {
+    class: `msg msg--${m.direction}${m.ticket_id === ticket.id ? "" : " msg--other"}` },
+    h("div", { class: "meta" }, h("span", { class: "chip" }, m.channel), " ",
+      m.ticket_id === ticket.id ? `#${m.ticket_id}` : h("a", { href: `#/ticket/${m.ticket_id}` }, `#${m.ticket_id}`),
+      " · ", m.sender_name || t(m.direction === "inbound" ? "customer" : "agent"),
+      " · ", h("time", { datetime: m.sent_at }, when(m.sent_at))),
+    h("div", { class: "text" }, m.text ?? ""))));
   list.lastElementChild?.scrollIntoView({ block: "end" });
 }
 

@@ -11,7 +11,7 @@ from yarl import URL
 
 from contactcenter import logs
 from contactcenter.channels.linkedin import comment_parts
-from contactcenter.outbound.senders import LINKEDIN_VERSION
+from contactcenter.outbound.social import LINKEDIN_VERSION
 from contactcenter.settings import Settings
 from contactcenter.store import db
 from contactcenter.store.queries import q

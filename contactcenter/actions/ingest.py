@@ -9,7 +9,8 @@ find the message already stored (see sql/migrations/0003_ingest_function.sql).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,7 @@ from contactcenter.models import ChannelAccount, QueueId
 from contactcenter.store import ingest as store
 
 RECEIPT_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+_REF = re.compile(r"<([^<>]+)>")  # a Message-ID in References
 ROUTED_EVENTS = frozenset({"ticket.created", "ticket.reopened"})
 
 
@@ -82,6 +84,7 @@ async def _store_messages(
     outcomes: list[UnitOutcome],
     after: AfterCommit,
 ) -> None:
+    messages = await _join_email_threads(conn, messages)
     cols = store.MessageColumns()
     for _, account, m in messages:
         _append(cols, account, m)
@@ -118,6 +121,24 @@ async def _store_messages(
         after.events.append({"type": "message.created", "brand_id": brand,
                              "ticket_id": stored.ticket_id, "message_id": stored.message_id,
                              "direction": "inbound"})  # fmt: skip
+
+
+async def _join_email_threads(
+    conn: asyncpg.Connection, messages: list[tuple[int, ChannelAccount, InboundMessage]]
+) -> list[tuple[int, ChannelAccount, InboundMessage]]:
+    """An e-mail whose In-Reply-To or References name a message we hold (our own reply, or a
+    mail whose References were dropped by the client) joins that message's conversation."""
+    refs = {id(m): [r for r in [m.reply_to, *reversed(_REF.findall(m.thread[1]))] if r]
+            for _, a, m in messages if a.channel == "email" and m.thread}  # fmt: skip
+    wanted = sorted({(a.id, r) for _, a, m in messages for r in refs.get(id(m), [])}, key=str)
+    if not wanted:
+        return messages
+    found = await store.conversations_of(conn, wanted)
+    joined = []
+    for unit, account, m in messages:
+        known = [found[(account.id, r)] for r in refs.get(id(m), []) if (account.id, r) in found]
+        joined.append((unit, account, replace(m, conversation_id=known[0]) if known else m))
+    return joined
 
 
 def _append(cols: store.MessageColumns, account: ChannelAccount, m: InboundMessage) -> None:

@@ -6,6 +6,7 @@ for its messages and one for its delivery receipts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,6 +71,15 @@ async def apply_receipts(
 
 
 _READ_UP_TO = q("ingest.read_up_to")
+_CONVERSATIONS_OF = q("email.conversations_of")
+
+
+async def conversations_of(
+    conn: asyncpg.Connection, pairs: Sequence[tuple[UUID, str]]
+) -> dict[tuple[UUID, str], str]:
+    """(account, platform message id) → the conversation of the ticket holding that message."""
+    rows = await conn.fetch(_CONVERSATIONS_OF, *zip(*pairs, strict=True))
+    return {(r["account_id"], r["message_id"]): r["conversation"] for r in rows}
 
 
 async def read_up_to(

@@ -8,6 +8,15 @@ UPDATE contact_identities SET verified_email = $4, email_verified_at = now()
 WHERE brand_id = $1 AND channel = $2 AND external_id = $3
   AND verified_email IS DISTINCT FROM $4;
 
+-- name: conversations_of
+-- The conversations that messages with these ids (per account) belong to: a customer's mail
+-- answering one of ours, or naming an earlier mail only in In-Reply-To, joins its thread.
+SELECT m.channel_account_id AS account_id, m.platform_message_id AS message_id,
+       t.platform_conversation_id AS conversation
+FROM unnest($1::uuid[], $2::text[]) AS w (account_id, message_id)
+JOIN messages m ON m.channel_account_id = w.account_id AND m.platform_message_id = w.message_id
+JOIN tickets t ON t.id = m.ticket_id;
+
 -- name: save_inline
 INSERT INTO inline_media (message_id, position, data) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING;
 

@@ -104,6 +104,17 @@ async def test_mail_in_by_smtp_reply_out_threaded(
     pid = await pool.fetchval("SELECT platform_message_id FROM messages WHERE id = $1", reply["id"])
     assert f"<{pid}>" == mail["Message-ID"]
 
+    # Their client answers ours keeping only In-Reply-To (no References): same conversation.
+    answer = (f"From: ines.berger@example.org\r\nTo: support@acme.test\r\nSubject: Re: x\r\n"
+              f"Message-ID: <answer-2@mail.example.org>\r\nIn-Reply-To: <{pid}>\r\n\r\n"
+              "Got it, thanks!\r\n").encode()  # fmt: skip
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=smtp_port)
+    await smtp.connect()
+    await smtp.sendmail("ines.berger@example.org", ["support@acme.test"], answer)
+    await smtp.quit()
+    tickets = await pool.fetch("SELECT DISTINCT ticket_id FROM messages")
+    assert [r["ticket_id"] for r in tickets] == [message["ticket_id"]]
+
 
 async def test_mailgun_route_in(client: Client, world: World, pool: asyncpg.Pool) -> None:
     resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={

@@ -8,7 +8,8 @@ A throwaway database gets the demo data, 200,000 contacts, 1,000,000 tickets ove
 2,000,000 SLA clocks and 5 messages per ticket (5,000,000), then VACUUM ANALYZE.
 `contactcenter serve` answers, signed in as a demo agent:
   queue view ("My work"): /me/offers, /me/tickets, /queues/{q}, /queues/{q}/waiting
-  ticket view: /tickets/{id}, /tickets/{id}/messages, /contacts/{id} for random tickets
+  ticket view: /tickets/{id}, /tickets/{id}/messages, /contacts/{id}, /contacts/{id}/messages
+  (the "all channels" tab) for random tickets
 Each request N times, one after another. Server-side = the Server-Timing header (handler and
 middleware, database included); client-side = the round trip. Baseline, same run: a bare
 aiohttp handler (bench/bare_server.py) round trip. Writes bench/results/dashboard-<ts>.json.
@@ -164,6 +165,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"/api/v1/tickets/{p['id']}/messages?limit=200" for p in picks
                 ],
                 "/contacts/{id}": [f"/api/v1/contacts/{p['contact_id']}" for p in picks],
+                "/contacts/{id}/messages": [
+                    f"/api/v1/contacts/{p['contact_id']}/messages?limit=100" for p in picks
+                ],
             }
             port = procs.free_port()
             argv = [str(VENV_BIN / "contactcenter"), "serve", "--host", "127.0.0.1",

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     )
     smtp_host: str = Field(default="127.0.0.1", description="address the SMTP receiver binds to")
     media_dir: Path = Field(default=Path(".cc/media"), description="where attachments are kept")
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="behind a reverse proxy: take the client address from X-Forwarded-For "
+        "(sign-in limits per address)",
+    )
     media_s3_bucket: str | None = Field(
         default=None, description="keep attachments in this S3-compatible bucket, not media_dir"
     )

@@ -67,8 +67,10 @@ async def do_ingest(
         async with conn.transaction():
             await _store_messages(conn, messages, reopen_window_s, outcomes, after)
             await _apply_receipts(conn, receipts, outcomes, after)
-    elif messages and any(a.data for _, _, m in messages for a in m.attachments):
-        async with conn.transaction():  # the e-mail and its attachments' bytes, or neither
+    elif messages and any(m.thread or m.verified_email for _, _, m in messages):
+        # e-mail (and verified identities): the message with its thread, attachment bytes and
+        # identity facts, or none of them (a retry must not find the message stored alone)
+        async with conn.transaction():
             await _store_messages(conn, messages, reopen_window_s, outcomes, after)
     elif messages:  # a single statement is its own transaction: one round trip in all
         await _store_messages(conn, messages, reopen_window_s, outcomes, after)

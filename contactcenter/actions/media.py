@@ -7,10 +7,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from contactcenter import logs
 from contactcenter.media.fetch import Limits, Refused, download, locate
 from contactcenter.media.store import MediaStore
 from contactcenter.store.queries import q
 
+log = logs.get_logger(__name__)
 DISCOVER_BATCH = 500
 OVERLAP = 1000  # message ids looked at again on each pass
 MAX_ATTEMPTS = 5
@@ -45,15 +47,19 @@ async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: M
             key = await store.put(row["brand_id"], result[1], result[2])
         except (OSError, aiohttp.ClientError, TimeoutError) as exc:
             result = ("failed", b"", None, f"could not write to the media store: {exc}")
+    lease = row["lease"]  # our claim: once it has run out, another worker's result counts
     async with pool.acquire() as conn, conn.transaction():
         if key is not None:
-            await conn.execute(_STORED, row["id"], key, len(result[1]), result[2])
+            done = await conn.execute(_STORED, row["id"], key, len(result[1]), result[2], lease)
         elif result[0] == "refused" or row["attempts"] + 1 >= MAX_ATTEMPTS:
             status = "refused" if result[0] == "refused" else "failed"
-            await conn.execute(_GIVE_UP, row["id"], status, result[3])
+            done = await conn.execute(_GIVE_UP, row["id"], status, result[3], lease)
         else:
-            await conn.execute(_RETRY, row["id"], result[3])
+            await conn.execute(_RETRY, row["id"], result[3], lease)
             return str(result[0])
+        if done == "UPDATE 0":
+            log.warning("media.lease_lost", media_id=row["id"])  # the other worker's counts
+            return "lease_lost"
         if row["inline"] is not None:
             await conn.execute(_DROP_INLINE, row["id"])
     return str(result[0])

@@ -146,7 +146,9 @@ async def _attempt(
     elif target["channel"] == "email":
         async with pool.acquire() as conn:
             thread = await conn.fetchrow(_REPLY_THREAD, row["ticket_id"])
-        to = (thread and thread["from_address"]) or target["platform_conversation_id"]
+        to = thread["from_address"] if thread else None
+        if not to:  # never a thread's Message-ID taken for an address
+            return senders.Result("failed", error="No customer address on this e-mail ticket.")
         msg = smtp.build(
             target["credentials"],
             to,

@@ -57,8 +57,11 @@ def _attach(raw: bytes, files: list[File]) -> bytes:
 def form_fields(body: bytes, content_type: str) -> dict[str, str]:
     """urlencoded or multipart/form-data → {name: text value} (files are not fields)."""
     if content_type.startswith("multipart/form-data"):
-        return {p.name: p.data.decode("utf-8", "replace")
-                for p in parts(body, content_type) if p.filename is None}  # fmt: skip
+        values = [p for p in parts(body, content_type) if p.filename is None]
+        names = [p.name for p in values]
+        # a name given twice is ambiguous (a forged `dkim` inside a mail, say): neither counts
+        return {p.name: p.data.decode("utf-8", "replace") for p in values
+                if names.count(p.name) == 1}  # fmt: skip
     try:
         return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError as exc:

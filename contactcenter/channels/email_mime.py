@@ -54,7 +54,7 @@ def parse(raw: bytes, trusted: str | None = None, dkim_passed: Iterable[str] = (
     why = _automatic(msg)
     if why:
         return Parsed(None, why)
-    addresses = getaddresses([str(msg.get("From", ""))])
+    addresses = getaddresses([_nul(msg.get("From", ""))])
     name, sender = addresses[0] if addresses else ("", "")
     sender = sender.strip().lower()
     if "@" not in sender:
@@ -64,27 +64,28 @@ def parse(raw: bytes, trusted: str | None = None, dkim_passed: Iterable[str] = (
     )
     message_id = _id(msg.get("Message-ID")) or "sha256:" + hashlib.sha256(raw).hexdigest()
     text, attachments = _content(msg, message_id)
-    subject = str(msg.get("Subject", "")).strip()
-    references = re.findall(r"<([^<>]+)>", str(msg.get("References", "")))
+    subject = _nul(msg.get("Subject", "")).strip()
+    references = re.findall(r"<([^<>]+)>", _nul(msg.get("References", "")))
     root = (references[0] if references else None) or _id(msg.get("In-Reply-To")) or message_id
     message = InboundMessage(  # a thread (its first Message-ID) is the conversation: one ticket
         platform_message_id=message_id, conversation_id=root, sender_id=sender,
         sender_name=name.strip(), sent_at=_date(msg.get("Date")), kind="email",
         text=clean_text(_with_subject(subject, trim_quotes(text))), attachments=attachments,
         reply_to=_id(msg.get("In-Reply-To")),
-        thread=(subject, " ".join(str(msg.get("References", "")).split())),
+        thread=(subject, " ".join(_nul(msg.get("References", "")).split())),
         verified_email=sender if authentic else None,
     )  # fmt: skip
     return Parsed(message, None)
 
 
 def _authenticated(msg: EmailMessage, sender: str, trusted: str) -> bool:
-    """An Authentication-Results header of `trusted` (others are ignored: anyone can write one)
-    with dmarc=pass for the From domain, or dkim=pass for a domain aligned with it."""
-    for header in msg.get_all("Authentication-Results") or []:
+    """The topmost Authentication-Results header — the one our MTA added last — if it is
+    `trusted`'s, with dmarc=pass for the From domain, or dkim=pass for a domain aligned with it.
+    Headers further down were written before our MTA (by the sender, perhaps): ignored."""
+    for header in (msg.get_all("Authentication-Results") or [])[:1]:
         serv, _, results = " ".join(str(header).split()).partition(";")
         if not serv.split() or serv.split()[0].lower() != trusted.lower():
-            continue
+            return False
         for result in results.lower().split(";"):
             found = re.match(r"\s*(dmarc|dkim)=pass\b(.*)", result)
             prop = "header.from" if found and found.group(1) == "dmarc" else "header.d"
@@ -125,8 +126,13 @@ def _automatic(msg: EmailMessage) -> str | None:
     return None
 
 
+def _nul(value: object) -> str:
+    """A header's text without NUL (an encoded word can carry one; PostgreSQL text cannot)."""
+    return str(value or "").replace("\x00", "")
+
+
 def _id(value: object) -> str | None:
-    text = str(value or "").strip()
+    text = _nul(value).strip()
     match = re.search(r"<([^<>]+)>", text)
     return (match.group(1) if match else text) or None
 
@@ -154,7 +160,7 @@ def _content(msg: EmailMessage, message_id: str) -> tuple[str, tuple[Attachment,
             "file",
             f"{message_id}#{n}",
             part.get_content_type(),
-            part.get_filename(),
+            _nul(part.get_filename()) or None,
             len(_bytes(part)),
             _bytes(part),
         )

@@ -47,7 +47,11 @@ def _split(body: bytes, content_type: str) -> list[Part]:
     if not boundary:
         return []
     out: list[Part] = []
-    for chunk in body.split(b"--" + boundary.encode())[1:]:
+    # a delimiter counts only at the start of a line (RFC 2046), never inside a value
+    first = body.find(b"--" + boundary.encode())
+    crlf = body[first + len(boundary) + 2 : first + len(boundary) + 4] == b"\r\n"
+    newline = b"\r\n" if crlf else b"\n"  # as the first delimiter line ends (bare newlines)
+    for chunk in (newline + body).split(newline + b"--" + boundary.encode())[1:]:
         if chunk.startswith(b"--"):  # the closing delimiter
             break
         head, sep, data = chunk.removeprefix(b"\r\n").removeprefix(b"\n").partition(b"\r\n\r\n")

@@ -21,6 +21,7 @@ import yarl
 from contactcenter.oauth1 import authorization
 
 MAX_REDIRECTS = 5
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,42 +138,39 @@ async def download(
     http: aiohttp.ClientSession, url: str, headers: dict[str, str], limits: Limits,
     declared: str | None, *, public_only: bool = False,
 ) -> Fetched:  # fmt: skip
+    """One GET (payload URLs: redirects followed a hop at a time, each checked like the first
+    URL), read within the limits."""
     try:
-        if public_only:  # follow redirects one hop at a time, each checked like the first URL
-            for _ in range(MAX_REDIRECTS):
-                async with http.get(url, headers=headers, allow_redirects=False,
-                                    timeout=aiohttp.ClientTimeout(total=60)) as resp:  # fmt: skip
-                    location = resp.headers.get("Location")
-                    if resp.status not in (301, 302, 303, 307, 308) or not location:
-                        break
+        for _ in range(MAX_REDIRECTS + 1):
+            async with http.get(url, headers=headers, allow_redirects=not public_only,
+                                timeout=aiohttp.ClientTimeout(total=60)) as resp:  # fmt: skip
+                location = resp.headers.get("Location")
+                if not (public_only and resp.status in REDIRECTS and location):
+                    return await _read(resp, limits, declared)
                 url = str(resp.url.join(yarl.URL(location)))
-                await check_public(url)
-            else:
-                return Fetched("refused", reason=f"more than {MAX_REDIRECTS} redirects")
-        async with http.get(
-            url,
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=60),
-            allow_redirects=not public_only,
-        ) as resp:
-            if 300 <= resp.status < 400:
-                return Fetched("refused", reason=f"the platform answered HTTP {resp.status}")
-            if resp.status >= 500 or resp.status == 429:
-                return Fetched("failed", reason=f"the platform answered HTTP {resp.status}")
-            if resp.status >= 400:
-                return Fetched("refused", reason=f"the platform answered HTTP {resp.status}")
-            mime = (resp.headers.get("Content-Type") or declared or "").split(";")[0].strip()
-            if not limits.allows(mime or declared):
-                return Fetched("refused", reason=f"type {mime or 'unknown'} is not allowed")
-            if (resp.content_length or 0) > limits.max_bytes:
-                return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
-            data = bytearray()
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                data += chunk
-                if len(data) > limits.max_bytes:
-                    return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
-            return Fetched("stored", bytes(data), mime or declared)
+            await check_public(url)
+        return Fetched("refused", reason=f"more than {MAX_REDIRECTS} redirects")
     except Refused as exc:
         return Fetched("refused", reason=str(exc))
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Fetched("failed", reason=f"download failed: {type(exc).__name__}")
+
+
+async def _read(resp: aiohttp.ClientResponse, limits: Limits, declared: str | None) -> Fetched:
+    if 300 <= resp.status < 400:
+        return Fetched("refused", reason=f"the platform answered HTTP {resp.status}")
+    if resp.status >= 500 or resp.status == 429:
+        return Fetched("failed", reason=f"the platform answered HTTP {resp.status}")
+    if resp.status >= 400:
+        return Fetched("refused", reason=f"the platform answered HTTP {resp.status}")
+    mime = (resp.headers.get("Content-Type") or declared or "").split(";")[0].strip()
+    if not limits.allows(mime or declared):
+        return Fetched("refused", reason=f"type {mime or 'unknown'} is not allowed")
+    if (resp.content_length or 0) > limits.max_bytes:
+        return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
+    data = bytearray()
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limits.max_bytes:
+            return Fetched("refused", reason=f"larger than {limits.max_bytes} bytes")
+    return Fetched("stored", bytes(data), mime or declared)

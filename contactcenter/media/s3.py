@@ -14,6 +14,7 @@ import aiohttp
 from contactcenter.media import new_key
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+TIMEOUT = aiohttp.ClientTimeout(total=60)  # well inside the media worker's 10-minute lease
 
 
 def _hmac(key: bytes, text: str) -> bytes:
@@ -90,7 +91,7 @@ class S3Store:
             datetime.now(UTC),
         )
         async with (
-            aiohttp.ClientSession() as http,
+            aiohttp.ClientSession(timeout=TIMEOUT) as http,
             http.put(url, data=data, headers=headers) as resp,
         ):
             if resp.status >= 300:
@@ -109,7 +110,10 @@ class S3Store:
             self.region,
             datetime.now(UTC),
         )
-        async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as resp:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as http,
+            http.get(url, headers=headers) as resp,
+        ):
             if resp.status >= 300:
                 raise OSError(f"S3 GET answered {resp.status}")
             return await resp.read()

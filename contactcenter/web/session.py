@@ -42,22 +42,31 @@ async def login(request: web.Request) -> web.Response:
     email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
     token = str(form.get("token", "")).strip()
     redis = request.app[keys.REDIS]
-    counters = [f"cc:login:addr:{request.remote}", f"cc:login:acct:{email.lower()}"]
-    fails = await redis.mget(counters)
-    if int(fails[0] or 0) >= MAX_FAILS_ADDRESS or int(fails[1] or 0) >= MAX_FAILS_ACCOUNT:
+    # Attempts are counted before checking (parallel guesses cannot slip past the limit); a
+    # success takes its own attempt back. Token sign-ins count per address only.
+    counters = {f"cc:login:addr:{client_address(request)}": MAX_FAILS_ADDRESS}
+    if not token:
+        counters[f"cc:login:acct:{email.lower()}"] = MAX_FAILS_ACCOUNT
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in counters:
+            pipe.incr(key)
+            pipe.expire(key, FAIL_WINDOW_S, nx=True)
+        counts = (await pipe.execute())[::2]
+    if any(n > limit for n, limit in zip(counts, counters.values(), strict=True)):
         log.warning("web.login_throttled")
         return _page(lang, "error_throttled", status=429, email=email)
     async with db.connection(request.app[keys.POOL]) as conn:
         user_id = await _check(conn, email, password, token)
     if user_id is None:
         log.info("web.login_failed")
-        async with redis.pipeline(transaction=False) as pipe:
-            for key in counters:
-                pipe.incr(key)
-                pipe.expire(key, FAIL_WINDOW_S)
-            await pipe.execute()
         return _page(lang, "error_credentials", status=401, email=email)
-    await redis.delete(counters[1])
+    async with redis.pipeline(transaction=False) as pipe:  # this attempt was no guess
+        for key in counters:
+            if key.startswith("cc:login:acct:"):
+                pipe.delete(key)  # the account's owner is in: their typos are forgiven
+            else:
+                pipe.decr(key)
+        await pipe.execute()
     session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
     async with db.connection(request.app[keys.POOL]) as conn:
@@ -95,6 +104,16 @@ async def _check(conn: asyncpg.Connection, email: str, password: str, token: str
     # ~0.1 s of argon2, off the event loop; hashed even for unknown users: no timing hint
     ok = await asyncio.to_thread(password_matches, stored, password)
     return found[0] if found and ok else None
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address: behind a proxy (CC_TRUST_FORWARDED_FOR=1), the address the proxy
+    appended last to X-Forwarded-For; otherwise the peer's."""
+    if request.app[keys.SETTINGS].trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.remote or "unknown"
 
 
 def _same_origin(request: web.Request) -> bool:

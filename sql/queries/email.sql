@@ -27,7 +27,11 @@ VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING;
 -- name: reply_thread
 -- What a reply on this ticket answers: the customer's latest e-mail and its thread.
 SELECT m.platform_message_id AS message_id, coalesce(e.subject, '') AS subject,
-       coalesce(e.refs, '') AS refs, e.from_address
+       coalesce(e.refs, '') AS refs,
+       coalesce(e.from_address, (  -- older mail: the sender's e-mail identity
+           SELECT ci.external_id FROM contact_identities ci
+           WHERE ci.contact_id = m.sender_contact_id AND ci.channel = 'email'
+           ORDER BY ci.last_seen_at DESC LIMIT 1)) AS from_address
 FROM messages m
 LEFT JOIN email_threads e ON e.channel_account_id = m.channel_account_id
                          AND e.message_id = m.platform_message_id

@@ -28,18 +28,20 @@ WITH d AS (
 ), leased AS (
     UPDATE media SET next_attempt_at = now() + interval '10 minutes'
     FROM d WHERE media.id = d.id
-    RETURNING media.id, media.position, media.attempts, media.message_id
+    RETURNING media.id, media.position, media.attempts, media.message_id,
+              media.next_attempt_at AS lease
 )
-SELECT l.id, l.position, l.attempts, m.attachments->(l.position) AS attachment,
+SELECT l.id, l.position, l.attempts, l.lease, m.attachments->(l.position) AS attachment,
        m.channel_account_id, a.channel, a.credentials, m.brand_id, i.data AS inline
 FROM leased l JOIN messages m ON m.id = l.message_id
 JOIN channel_accounts a ON a.id = m.channel_account_id
 LEFT JOIN inline_media i ON i.message_id = l.message_id AND i.position = l.position;
 
 -- name: stored
+-- Only while this worker's lease ($5) holds: after it ran out, another worker owns the row.
 UPDATE media SET status = 'stored', storage_key = $2, size = $3,
                  mime_type = coalesce($4, mime_type), stored_at = now(), error = NULL
-WHERE id = $1 AND status = 'pending';
+WHERE id = $1 AND status = 'pending' AND next_attempt_at = $5;
 
 -- name: drop_inline
 -- The part is in the store (or refused): its copy in the database goes.
@@ -47,13 +49,14 @@ DELETE FROM inline_media
 WHERE (message_id, position) = (SELECT message_id, position FROM media WHERE id = $1);
 
 -- name: give_up
-UPDATE media SET status = $2, error = $3, attempts = attempts + 1 WHERE id = $1;
+UPDATE media SET status = $2, error = $3, attempts = attempts + 1
+WHERE id = $1 AND status = 'pending' AND next_attempt_at = $4;
 
 -- name: retry_later
 -- A temporary failure: again in 1, 4, 9, 16 minutes (the platforms keep media for days).
 UPDATE media SET attempts = attempts + 1, error = $2,
                  next_attempt_at = now() + make_interval(mins => (attempts + 1) * (attempts + 1))
-WHERE id = $1;
+WHERE id = $1 AND status = 'pending' AND next_attempt_at = $3;
 
 -- name: for_messages
 SELECT id, message_id, position, status FROM media WHERE message_id = ANY($1::bigint[]);

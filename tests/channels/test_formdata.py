@@ -31,3 +31,19 @@ def test_bare_newlines_and_odd_input() -> None:
     assert parts(body, "application/x-www-form-urlencoded") == []
     nameless = b"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--\r\n"
     assert parts(nameless, "multipart/form-data; boundary=B") == []
+
+
+def test_a_delimiter_inside_a_value_is_text_and_repeated_fields_count_for_nothing() -> None:
+    """SendGrid's boundary is well known: a mail quoting it mid-line stays one value, and a
+    field given twice (a forged `dkim` smuggled in at a line start) is dropped, not believed."""
+    from contactcenter.channels.email import form_fields
+
+    inline = (b'--xYzZY\r\nContent-Disposition: form-data; name="text"\r\n\r\n'
+              b"see --xYzZY here\r\n--xYzZY--\r\n")  # fmt: skip
+    [p] = parts(inline, "multipart/form-data; boundary=xYzZY")
+    assert p.data == b"see --xYzZY here"
+    forged = (b'--xYzZY\r\nContent-Disposition: form-data; name="dkim"\r\n\r\n{@a.org : fail}\r\n'
+              b'--xYzZY\r\nContent-Disposition: form-data; name="email"\r\n\r\nx\r\n'
+              b'--xYzZY\r\nContent-Disposition: form-data; name="dkim"\r\n\r\n{@evil.org : pass}\r\n'
+              b"--xYzZY--\r\n")  # fmt: skip
+    assert form_fields(forged, "multipart/form-data; boundary=xYzZY") == {"email": "x"}

@@ -101,3 +101,28 @@ async def test_a_malformed_verified_email_is_refused(client: Client, world: Worl
                "sender": {"id": "c9", "verified_email": "not-an-address"}}  # fmt: skip
     resp = await post_api(client, api, {"messages": [message]})
     assert resp.status == 400 and "verified_email" in (await resp.text())
+
+
+def test_only_the_topmost_authentication_results_counts() -> None:
+    """Our MTA adds its header on top; one further down was written before it arrived (by the
+    sender, say) and never verifies anybody, even with our authserv-id in it."""
+    forged = b"Authentication-Results: mx.acme.test; dmarc=pass header.from=mail.example.org\r\n"
+    ours_fail = b"Authentication-Results: mx.acme.test; dmarc=fail header.from=mail.example.org\r\n"
+    other = b"Authentication-Results: relay.example; spf=pass\r\n"
+    for top, verified in ((ours_fail + forged, False), (other + forged, False),
+                          (forged + other, True)):  # fmt: skip
+        message = parse(top + _mail(), "mx.acme.test").message
+        assert message is not None
+        assert message.verified_email == ("ines@mail.example.org" if verified else None)
+
+
+def test_nul_in_headers_and_names_is_dropped() -> None:
+    """An encoded word can carry NUL (PostgreSQL text cannot): dropped, the mail stays whole."""
+    raw = (b"From: =?utf-8?q?In=00es?= <ines@example.org>\r\nSubject: =?utf-8?q?a=00b?=\r\n"
+           b"Message-ID: <nul-1@example.org>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain\r\n\r\nHi\r\n--b\r\nContent-Type: text/plain\r\n"
+           b'Content-Disposition: attachment; filename="=?utf-8?q?x=00.txt?="\r\n\r\ny\r\n--b--\r\n')  # fmt: skip
+    message = parse(raw).message
+    assert message is not None
+    assert (message.sender_name, message.thread) == ("Ines", ("ab", ""))
+    assert [a.name for a in message.attachments] == ["x.txt"]

@@ -186,3 +186,37 @@ async def test_each_email_thread_is_its_own_ticket(
         "JOIN messages m ON m.ticket_id = t.id GROUP BY t.id ORDER BY t.id"
     )
     assert [(r["conv"], r["n"]) for r in rows] == [("a1@example.org", 2), ("b1@example.org", 1)]
+
+
+async def test_an_email_is_stored_whole_or_not_at_all(
+    client: Client, world: World, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message, its thread facts and attachment bytes commit together: when a later step
+    fails, nothing stays behind that a redelivery would take for a duplicate."""
+    from contactcenter.actions import ingest
+    from contactcenter.channels.email import batch_of
+    from contactcenter.channels.email_mime import parse
+    from contactcenter.store import ingest as ingest_store
+
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "email", "name": "Mail",
+        "queue_id": str(world.queue.id), "credentials": {"address": "help@acme.test"},
+    })  # fmt: skip
+    from contactcenter import keys
+
+    account = await client.server.app[keys.ACCOUNTS].get((await resp.json())["id"])
+
+    async def broken(*_: Any) -> None:
+        raise asyncpg.DataError("the thread row failed")
+
+    monkeypatch.setattr(ingest_store, "save_threads", broken)
+    unit = ingest.IngestUnit(account, batch_of(parse(fixture("email/reply.eml"))))
+    async with pool.acquire() as conn:
+        with pytest.raises(asyncpg.DataError):
+            await ingest.do_ingest(conn, [unit], 3600)
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 0
+    monkeypatch.undo()
+    async with pool.acquire() as conn:
+        outcomes, _ = await ingest.do_ingest(conn, [unit], 3600)
+    assert outcomes[0].stored == 1  # the redelivery stores it, thread and all
+    assert await pool.fetchval("SELECT count(*) FROM email_threads") == 1

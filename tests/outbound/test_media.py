@@ -183,3 +183,32 @@ async def test_files_are_served_so_they_cannot_run_on_our_origin(
     assert svg.headers["Content-Disposition"].startswith("attachment")
     for resp in (jpeg, svg):
         assert "sandbox" in resp.headers["Content-Security-Policy"]
+
+
+async def test_a_worker_whose_lease_ran_out_does_not_overwrite_the_next_one(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any]
+) -> None:
+    """A download slower than the lease: another worker took the attachment meanwhile. The
+    slow worker's result is dropped (the row stays the other's), never written over it."""
+
+    async def info(request: web.Request) -> web.Response:
+        return web.json_response({"url": str(request.url.with_path("/slow")),
+                                  "mime_type": "image/jpeg"})  # fmt: skip
+
+    async def slow(request: web.Request) -> web.Response:
+        # meanwhile the lease ran out and another worker claimed the row (a new lease)
+        await pool.execute("UPDATE media SET next_attempt_at = now() + interval '10 minutes'")
+        return web.Response(body=JPEG, content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/v21.0/{media_id}", info)
+    app.router.add_get("/slow", slow)
+    async with TestServer(app) as server:
+        ctx["settings"] = ctx["settings"].model_copy(update={
+            "graph_api_url": str(server.make_url("/v21.0")), "media_types": "image/*",
+        })  # fmt: skip
+        await post_whatsapp(client, world, fixture("whatsapp/image_reply.json"))
+        counts = await fetch_media(ctx)
+    assert counts.get("lease_lost") == 1
+    rows = await pool.fetch("SELECT status FROM media")
+    assert "pending" in {r["status"] for r in rows}  # left to the worker that holds it now

@@ -178,3 +178,24 @@ async def test_the_live_stream_ends_when_the_session_does(
         while b"signed_out" not in seen:
             seen += await resp.content.readline()
     assert b"event: signed_out" in seen
+
+
+async def test_parallel_guesses_and_tokens_cannot_get_past_the_limit(
+    client: Client, world: World
+) -> None:
+    """Twenty guesses at once: at most ten get an answer, the rest 429 (attempts are counted
+    before the check). A valid token typed with someone's e-mail does not reset their count."""
+    import asyncio
+
+    form = {"email": "agent@acme.test", "password": "wrong"}
+    answers = await asyncio.gather(*(
+        client.post("/login", data=form, headers={"Origin": origin(client)}) for _ in range(20)
+    ))  # fmt: skip
+    statuses = sorted(r.status for r in answers)
+    assert statuses.count(401) == 10 and statuses.count(429) == 10
+    token = await client.post("/login", headers={"Origin": origin(client)},
+                              data={"email": "agent@acme.test", "token": world.tokens["admin"]})  # fmt: skip
+    assert token.status == 200  # the admin's own sign-in works
+    still = await client.post("/login", data=form | {"password": PASSWORD},
+                              headers={"Origin": origin(client)})  # fmt: skip
+    assert still.status == 429  # and the agent's account stays locked

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     WINDOW_CLOSED = "window_closed"
+    CHANNEL_RULE = "channel_rule"  # the platform would refuse it (files it cannot carry)
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     DATABASE_UNAVAILABLE = "database_unavailable"
@@ -47,6 +48,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.CONFLICT: 409,
     ErrorCode.WINDOW_CLOSED: 409,
+    ErrorCode.CHANNEL_RULE: 422,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.DATABASE_UNAVAILABLE: 503,

@@ -148,10 +148,12 @@ async def schedule_delivery(
 
 
 async def push_webchat(
-    redis: ArqRedis, account_id: UUID, visitor_id: str, message_id: int, text: str | None
-) -> int:
+    redis: ArqRedis, account_id: UUID, visitor_id: str, message_id: int, text: str | None,
+    files: list[dict[str, str]] | None = None,
+) -> int:  # fmt: skip
     """An agent's reply to the visitor's open widgets; the number of widgets that got it."""
     payload = orjson.dumps({"id": message_id, "from": "agent", "text": text,
+                            "files": files or [],
                             "sent_at": datetime.now(UTC).isoformat()})  # fmt: skip
     channel = constants.WEBCHAT_CHANNEL.format(account_id=account_id, visitor_id=visitor_id)
     listeners: int = await redis.publish(channel, payload)

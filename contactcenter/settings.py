@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     media_s3_access_key: str | None = Field(default=None, description="S3 access key id")
     media_s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key")
     media_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0, description="largest attachment")
+    media_link_days: int = Field(
+        default=7, gt=0, description="how long the link to a file an agent sent stays valid"
+    )
     media_types: str = Field(
         default="image/*,audio/*,video/*,application/pdf,text/plain,text/csv,"
         "application/msword,application/vnd.openxmlformats-officedocument.*,application/zip",

@@ -10,6 +10,7 @@ from arq import ArqRedis
 
 from contactcenter import live, logs
 from contactcenter.actions import outbound
+from contactcenter.media.store import make_store
 from contactcenter.outbound.senders import Endpoints
 from contactcenter.settings import Settings
 from contactcenter.store import db
@@ -46,6 +47,7 @@ async def deliver(ctx: dict[str, Any], message_id: int) -> str:
         timeout_s=settings.send_timeout_s,
         base_backoff_s=settings.send_backoff_s,
         redis=ctx["redis"],
+        store=make_store(settings),
     )
     redis: ArqRedis = ctx["redis"]
     if result.outcome == "retry" and result.next_attempt_at is not None:

@@ -20,7 +20,10 @@ import asyncpg
 from arq import ArqRedis
 
 from contactcenter import live, logs
+from contactcenter.media.store import MediaStore
 from contactcenter.outbound import senders, smtp
+from contactcenter.outbound.base import PUBLIC_THREADS, OutFile
+from contactcenter.outbound.files import link
 from contactcenter.store.queries import q
 
 log = logs.get_logger(__name__)
@@ -29,7 +32,6 @@ MAX_BACKOFF_S = 600.0
 WINDOW = timedelta(hours=24)  # WhatsApp, Messenger, Instagram: free replies this long
 HUMAN_AGENT_WINDOW = timedelta(days=7)  # Messenger, Instagram: with the HUMAN_AGENT tag
 META_MESSAGING = ("messenger", "instagram")
-PUBLIC = ("post:", "comment:", "mention:", "thread:", "review:", "photo:")  # in public
 
 _CLAIM = q("outbound.claim")
 _TARGET = q("outbound.target")
@@ -40,6 +42,8 @@ _DUE = q("outbound.due")
 _ABANDONED = q("outbound.abandoned")
 _REPLY_THREAD = q("email.reply_thread")
 _X_TARGET = q("outbound.x_reply_target")
+_FILES = q("media.outgoing")
+UPLOADS = ("email", "telegram")  # the channels that take a file's bytes, not its link
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ def window_error(
 ) -> str | None:
     """Why a free-form message may not go out now, or None (public comment threads have no
     window)."""
-    if conversation.startswith(PUBLIC):
+    if conversation.startswith(PUBLIC_THREADS):
         return None
     age = now - last_inbound if last_inbound is not None else None
     if channel == "whatsapp" and (age is None or age > WINDOW):
@@ -103,12 +107,14 @@ async def do_deliver(
     timeout_s: float,
     base_backoff_s: float,
     redis: ArqRedis | None = None,
+    store: MediaStore | None = None,
 ) -> Delivery:
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_CLAIM, message_id)
         if row is None:
             return Delivery(message_id, "skipped")
         target = await conn.fetchrow(_TARGET, row["ticket_id"])
+        stored = await conn.fetch(_FILES, message_id) if row["has_files"] else []
     base = {
         "message_id": message_id,
         "ticket_id": row["ticket_id"],
@@ -116,7 +122,10 @@ async def do_deliver(
         "attempt": row["send_attempts"],
     }
     try:
-        result = await _attempt(pool, http, ends, row, target, message_id, now, timeout_s, redis)
+        files = await _files(stored, ends.public_url, store, target["channel"] in UPLOADS)
+        result = await _attempt(
+            pool, http, ends, row, target, message_id, now, timeout_s, redis, files
+        )
     except Exception as exc:  # anything unforeseen: retried, never left stuck in 'sending'
         log.exception("outbound.attempt_crashed", message_id=message_id)
         error = f"internal error while sending: {type(exc).__name__}"
@@ -134,6 +143,7 @@ async def _attempt(
     now: datetime,
     timeout_s: float,
     redis: ArqRedis | None,
+    files: tuple[OutFile, ...] = (),
 ) -> senders.Result:
     conversation = target["platform_conversation_id"]
     refused = (
@@ -155,6 +165,7 @@ async def _attempt(
             row["text"] or "",
             (thread["message_id"], thread["subject"], thread["refs"]) if thread else None,
             idempotency_key(message_id),
+            files,
         )
         result = await smtp.send(target["credentials"], msg, timeout_s)
     elif target["channel"] == "webchat":
@@ -163,7 +174,8 @@ async def _attempt(
         else:  # live push; a widget opened later reads it from the history
             visitor = target["platform_conversation_id"]
             account = row["channel_account_id"]
-            await live.push_webchat(redis, account, visitor, message_id, row["text"])
+            shared = [{"url": f.url, "name": f.name, "mime_type": f.mime_type} for f in files]
+            await live.push_webchat(redis, account, visitor, message_id, row["text"], shared)
             result = senders.Result("sent", platform_id=f"webchat:{message_id}")
     else:
         channel, last_inbound = target["channel"], target["last_inbound_at"]
@@ -187,6 +199,7 @@ async def _attempt(
             _callback(ends, channel, row["channel_account_id"]),
             idempotency_key(message_id),
             mention,
+            files,
         )
         result = await senders.send(http, ends, out, timeout_s)
     return result
@@ -220,6 +233,22 @@ async def _record(
             error += f" (gave up after {row['send_attempts']} attempts)"
         await conn.execute(_FAILED, message_id, error)
         return Delivery(outcome="failed", status="failed", error=error, **base)
+
+
+async def _files(
+    stored: list[Any], public_url: str, store: MediaStore | None, upload: bool
+) -> tuple[OutFile, ...]:
+    """A reply's files with their links; with the bytes for the channels that upload them."""
+    files = []
+    for r in stored:
+        data = None
+        if upload:
+            if store is None:
+                raise RuntimeError("no media store to read the reply's files from")
+            data = await store.get(r["storage_key"])
+        url = link(public_url, r["id"], r["link_token"] or "")
+        files.append(OutFile(r["id"], r["mime_type"], r["size"], r["name"], url, data))
+    return tuple(files)
 
 
 def idempotency_key(message_id: int) -> str:

@@ -2,13 +2,17 @@
 
 A reply is stored as an outbound message with delivery_status `queued` (a worker delivers it
 through the ticket's channel) and answers the customer: the ticket's response clock is met in
-the same transaction. A note is internal: no delivery, no SLA effect.
+the same transaction. A note is internal: no delivery, no SLA effect. Either may carry files,
+already in the media store: their media rows are written with the message; a reply's files get
+an expiring link the platforms fetch them from.
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,8 +20,22 @@ import asyncpg
 from contactcenter.actions import outbound, sla
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import Message, Ticket, User
+from contactcenter.outbound.files import kind
 from contactcenter.store import sla as sla_store
 from contactcenter.store import tickets as store
+from contactcenter.store.queries import q
+
+_ATTACH = q("media.attach")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file of a reply or note, in the media store under `key`."""
+
+    name: str
+    mime_type: str
+    size: int
+    key: str
 
 
 @dataclass(slots=True)
@@ -29,7 +47,8 @@ class Posted:
 
 async def do_post(
     conn: asyncpg.Connection, user: User, ticket: Ticket, text: str, *, note: bool,
-    template: dict[str, Any] | None = None,
+    template: dict[str, Any] | None = None, files: Sequence[StoredFile] = (),
+    link_days: int = 7,
 ) -> Posted:  # fmt: skip
     if ticket.status == "closed" and not note:
         raise ApiError(
@@ -62,9 +81,17 @@ async def do_post(
             synced = await sla.do_sync(conn, {ticket.id: at})
             events += synced.events
             fire_at |= synced.fire_at
+        attachments = [{"kind": kind(f.mime_type), "mime_type": f.mime_type, "name": f.name,
+                        "size": f.size} for f in files]  # fmt: skip
         message = await store.insert_agent_message(
-            conn, ticket.id, "note" if note else "outbound", text, user.id, template
+            conn, ticket.id, "note" if note else "outbound", text, user.id, template, attachments
         )
+        if files:
+            tokens = [None if note else secrets.token_urlsafe(24) for _ in files]
+            until = message.sent_at + timedelta(days=link_days)
+            columns = ([f.mime_type for f in files], [f.size for f in files],
+                       [f.name for f in files], [f.key for f in files])  # fmt: skip
+            await conn.execute(_ATTACH, ticket.brand_id, message.id, *columns, tokens, until)
     events.append({"type": "message.created", "brand_id": brand, "ticket_id": ticket.id,
                    "message_id": message.id, "direction": message.direction})  # fmt: skip
     return Posted(message, events, fire_at)

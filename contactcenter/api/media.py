@@ -1,6 +1,12 @@
-"""GET /api/v1/media/{id}: an attachment, for users who may open its ticket."""
+"""GET /api/v1/media/{id}: an attachment, for users who may open its ticket.
+GET /files/{id}/{token}: a file an agent sent, for the platform (or web chat visitor) that
+fetches it; no sign-in, the unguessable token until it expires."""
 
 from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -14,6 +20,7 @@ from contactcenter.store import db
 from contactcenter.store.queries import q
 
 _GET = q("media.get")
+_BY_LINK = q("media.by_link")
 INLINE = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "audio/mpeg",
                     "audio/ogg", "audio/aac", "audio/mp4", "video/mp4", "video/3gpp",
                     "application/pdf", "text/plain"})  # fmt: skip
@@ -29,6 +36,24 @@ async def get_media(request: web.Request) -> web.StreamResponse:
     if row["status"] != "stored":
         raise ApiError(ErrorCode.NOT_FOUND,
                        f"Media {media_id} is {row['status']}, not downloadable.")  # fmt: skip
+    return await _serve(request, media_id, row)
+
+
+async def get_link(request: web.Request) -> web.StreamResponse:
+    media_id = path_int(request, "media_id", "file")
+    async with db.connection(request.app[keys.POOL]) as conn:
+        row = await conn.fetchrow(_BY_LINK, media_id)
+    given = request.match_info["token"].encode()
+    token = (row["link_token"] or "").encode() if row is not None else b""
+    if not token or not hmac.compare_digest(given, token) or row["status"] != "stored":
+        raise ApiError(ErrorCode.NOT_FOUND, "No such file; check the link.")
+    if row["link_until"] < datetime.now(UTC):
+        raise ApiError(ErrorCode.NOT_FOUND,
+                       "This link has expired; ask the sender for the file again.")  # fmt: skip
+    return await _serve(request, media_id, row)
+
+
+async def _serve(request: web.Request, media_id: int, row: Any) -> web.StreamResponse:
     store = make_store(request.app[keys.SETTINGS])
     name = (row["name"] or f"media-{media_id}").replace('"', "")
     mime = row["mime_type"] or "application/octet-stream"

@@ -81,6 +81,13 @@ def _operation(r: Route, refs: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": refs[r.body]}},
         }
+    if r.files:
+        op["requestBody"]["content"]["multipart/form-data"] = {"schema": {
+            "type": "object",
+            "properties": {"text": {"type": "string", "maxLength": 4096},
+                           "file": {"type": "array", "maxItems": 10,
+                                    "items": {"type": "string", "format": "binary"}}},
+        }}  # fmt: skip
     if r.role is not None:
         op["security"] = [{"bearer": []}]
         op["description"] = f"Needs the {r.role.value} role or higher."

@@ -94,6 +94,7 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     content_type: str = "application/json"
+    files: bool = False  # also multipart/form-data: `text` and `file` parts (api/uploads.py)
 
 
 AGENT, SUPERVISOR, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.ADMIN
@@ -129,6 +130,9 @@ ROUTES: tuple[Route, ...] = (
     R("POST", "/google-reviews/{account_id}/push", google_reviews.push,
       "Pub/Sub push of a review notification (OIDC token or ?token=)", "google-reviews",
       status=204),
+    R("GET", "/files/{media_id}/{token}", media.get_link,
+      "A file an agent sent, for the platform or visitor it went to (an expiring link)", "media",
+      content_type="application/octet-stream"),
     # web chat widget (public: a visitor token; CORS to the account's allowed origins)
     R("GET", "/chat/widget.js", webchat.widget, "The embeddable chat widget", "webchat",
       content_type="application/javascript"),
@@ -196,11 +200,11 @@ ROUTES: tuple[Route, ...] = (
       "A ticket's messages in conversation order", "tickets", AGENT,
       query=PageQuery, response=Page[MessageOut]),
     R("POST", f"{V1}/tickets/{{ticket_id}}/messages", tickets.post_message,
-      "Reply to the customer (queued for delivery; meets the response SLA)", "tickets", AGENT,
-      body=PostIn, response=MessageOut, status=202),
+      "Reply to the customer (queued for delivery; meets the response SLA); files as multipart",
+      "tickets", AGENT, body=PostIn, response=MessageOut, status=202, files=True),
     R("POST", f"{V1}/tickets/{{ticket_id}}/notes", tickets.post_note,
-      "Add an internal note (never sent)", "tickets", AGENT, body=PostIn, response=MessageOut,
-      status=201),
+      "Add an internal note (never sent); files as multipart", "tickets", AGENT, body=PostIn,
+      response=MessageOut, status=201, files=True),
     R("POST", f"{V1}/tickets/{{ticket_id}}/assign", tickets.assign,
       "Assign or reassign (capacity respected unless override)", "routing", SUPERVISOR,
       body=AssignIn, response=TicketOut),

@@ -39,6 +39,7 @@ from contactcenter.channels.base import (
 from contactcenter.channels.webchat import origins
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
+from contactcenter.outbound.files import link
 from contactcenter.store import db
 from contactcenter.store.queries import q
 
@@ -200,9 +201,12 @@ async def history(request: web.Request) -> web.StreamResponse:
     visitor = await _visitor(request, account, _bearer(request))
     async with db.connection(request.app[keys.POOL]) as conn:
         rows = await conn.fetch(_HISTORY, account.id, visitor["visitor_id"], 200)
+    base = request.app[keys.SETTINGS].public_url
     return web.json_response({"items": [
         {"id": r["id"], "from": "you" if r["direction"] == "inbound" else "agent",
-         "text": r["text"], "sent_at": r["sent_at"].isoformat()}
+         "text": r["text"], "sent_at": r["sent_at"].isoformat(),
+         "files": [{"url": link(base, f["id"], f["token"]), "name": f["name"],
+                    "mime_type": f["mime_type"]} for f in r["files"]]}
         for r in rows
     ]})  # fmt: skip
 

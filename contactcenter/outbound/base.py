@@ -6,6 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# Conversations in public (comment threads, mentions, reviews): no reply window, no files
+PUBLIC_THREADS = ("post:", "comment:", "mention:", "thread:", "review:", "photo:")
+
+
+@dataclass(frozen=True, slots=True)
+class OutFile:
+    """One file of a reply, as a sender sees it."""
+
+    media_id: int
+    mime_type: str
+    size: int
+    name: str
+    url: str  # where the platform fetches it (an expiring link to us)
+    data: bytes | None = None  # the bytes, for the platforms that take an upload
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -19,6 +34,7 @@ class Outgoing:
     status_callback: str | None = None  # Twilio: where delivery statuses of this send go
     idempotency_key: str | None = None  # LINE: X-Line-Retry-Key, the same on every attempt
     mention: str | None = None  # X: the @name a public reply starts with
+    files: tuple[OutFile, ...] = ()  # files the reply carries (outbound/files.py: which go)
 
 
 @dataclass(frozen=True, slots=True)

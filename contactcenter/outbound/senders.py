@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+import orjson
 from yarl import URL
 
 from contactcenter.outbound.base import Endpoints, Outgoing, Result
+from contactcenter.outbound.files import sent_as
 from contactcenter.outbound.slack import slack_request, slack_result
 from contactcenter.outbound.social import (
     flickr_request,
@@ -43,6 +45,15 @@ def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dic
     }
     if out.template is not None:
         body |= {"type": "template", "template": out.template}
+    elif out.files:  # one file; WhatsApp fetches it from the link
+        f = out.files[0]
+        shown = sent_as("whatsapp", f.mime_type)
+        media: dict[str, str] = {"link": f.url}
+        if out.text and shown != "audio":
+            media["caption"] = out.text
+        if shown == "document":
+            media["filename"] = f.name
+        body |= {"type": shown, shown: media}
     else:
         body |= {"type": "text", "text": {"preview_url": False, "body": out.text or ""}}
     if out.reply_to:
@@ -63,7 +74,14 @@ def comment_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict
 
 def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     """Messenger (Send API on the Page) and Instagram (the IG account's messages edge)."""
-    body: dict[str, Any] = {"recipient": {"id": out.to}, "message": {"text": out.text or ""}}
+    message: dict[str, Any] = {"text": out.text or ""}
+    if out.files:  # one file, no text (outbound/files.py refuses both at once)
+        f = out.files[0]
+        shown = sent_as(out.channel, f.mime_type)
+        payload = {"url": f.url, "is_reusable": False}
+        message = {"attachment": {"type": "file" if shown == "document" else shown,
+                                  "payload": payload}}  # fmt: skip
+    body: dict[str, Any] = {"recipient": {"id": out.to}, "message": message}
     if out.channel == "messenger":
         url = f"{base.rstrip('/')}/{out.credentials['page_id']}/messages"
         url += f"?access_token={out.credentials['page_access_token']}"
@@ -82,17 +100,18 @@ def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], di
     return url, headers, body
 
 
-def twilio_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+def twilio_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
     """Programmable Messaging: form fields, HTTP Basic auth with the account SID and token."""
     sid, token = out.credentials["account_sid"], out.credentials["auth_token"]
     url = f"{base.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
     auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
     sender = out.credentials["from_number"]
     to = f"whatsapp:{out.to}" if sender.startswith("whatsapp:") else out.to
-    form = {"To": to, "Body": out.text or ""}
-    form |= {"MessagingServiceSid": sender} if sender.startswith("MG") else {"From": sender}
+    form = [("To", to), ("Body", out.text or "")]
+    form.append(("MessagingServiceSid", sender) if sender.startswith("MG") else ("From", sender))
+    form += [("MediaUrl", f.url) for f in out.files]  # MMS: Twilio fetches each
     if out.status_callback:
-        form["StatusCallback"] = out.status_callback
+        form.append(("StatusCallback", out.status_callback))
     return url, {"Authorization": f"Basic {auth}"}, form
 
 
@@ -102,31 +121,46 @@ def line_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[st
     headers = {"Authorization": f"Bearer {out.credentials['channel_access_token']}"}
     if out.idempotency_key:
         headers["X-Line-Retry-Key"] = out.idempotency_key
-    body = {"to": out.to, "messages": [{"type": "text", "text": out.text or ""}]}
+    messages: list[dict[str, str]] = [
+        {"type": "image", "originalContentUrl": f.url, "previewImageUrl": f.url} for f in out.files
+    ]
+    if out.text or not messages:
+        messages.append({"type": "text", "text": out.text or ""})
+    body = {"to": out.to, "messages": messages}
     return f"{base.rstrip('/')}/v2/bot/message/push", headers, body
 
 
 def viber_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
     headers = {"X-Viber-Auth-Token": out.credentials["auth_token"]}
-    body = {
+    body: dict[str, Any] = {
         "receiver": out.to,
         "min_api_version": 1,
         "sender": {"name": out.credentials.get("sender_name") or "Support"},
         "type": "text",
         "text": out.text or "",
     }
+    if out.files:  # one file, fetched by Viber from the link
+        f = out.files[0]
+        shown = sent_as("viber", f.mime_type)
+        if shown == "image":
+            body |= {"type": "picture", "media": f.url}
+        else:
+            del body["text"]
+            body |= {"type": "video" if shown == "video" else "file", "media": f.url,
+                     "size": f.size}  # fmt: skip
+            if shown != "video":
+                body["file_name"] = f.name
     return f"{base.rstrip('/')}/pa/send_message", headers, body
 
 
 def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], bytes]:
     """Our own API channel: the reply as signed JSON to the account's callback URL."""
-    import orjson
-
     from contactcenter.channels.api import sign
 
-    body = orjson.dumps(
-        {"id": message_id, "conversation_id": out.to, "text": out.text, "reply_to": out.reply_to}
-    )
+    files = [{"url": f.url, "name": f.name, "mime_type": f.mime_type, "size": f.size}
+             for f in out.files]  # fmt: skip
+    body = orjson.dumps({"id": message_id, "conversation_id": out.to, "text": out.text,
+                         "reply_to": out.reply_to, "attachments": files})  # fmt: skip
     stamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -136,16 +170,40 @@ def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], by
     return out.credentials["callback_url"], headers, body
 
 
-def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    url = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}/sendMessage"
+TELEGRAM_METHOD = {
+    "image": ("sendPhoto", "photo"),
+    "audio": ("sendAudio", "audio"),
+    "video": ("sendVideo", "video"),
+    "document": ("sendDocument", "document"),
+}
+
+
+def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], Any]:
+    """sendMessage (JSON), or with a file its send method as a multipart upload of the bytes
+    (a URL would work only for some types)."""
+    base = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}"
     chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
-    body: dict[str, Any] = {"chat_id": chat, "text": out.text or ""}
+    reply = None
     if out.reply_to:  # our Telegram platform ids are "chat:message"
-        body["reply_parameters"] = {
+        reply = {
             "message_id": int(out.reply_to.rsplit(":", 1)[-1]),
             "allow_sending_without_reply": True,
         }
-    return url, {}, body
+    if not out.files:
+        body: dict[str, Any] = {"chat_id": chat, "text": out.text or ""}
+        if reply:
+            body["reply_parameters"] = reply
+        return f"{base}/sendMessage", {}, body
+    f = out.files[0]
+    method, field = TELEGRAM_METHOD[sent_as("telegram", f.mime_type)]
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(chat))
+    if out.text:
+        form.add_field("caption", out.text)
+    if reply:
+        form.add_field("reply_parameters", orjson.dumps(reply).decode())
+    form.add_field(field, f.data or b"", filename=f.name, content_type=f.mime_type)
+    return f"{base}/{method}", {}, form
 
 
 def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
@@ -272,6 +330,7 @@ async def _send(
 ) -> Result:
     """One attempt. Network errors and timeouts are retried (the platform may not have it)."""
     raw: bytes | None = None  # a body sent as signed bytes (our API channel)
+    body: Any
     if out.channel == "whatsapp":
         url, headers, body = whatsapp_request(out, ends.graph)
     elif out.channel in META and out.to.startswith(("post:", "comment:")):  # public thread
@@ -305,15 +364,16 @@ async def _send(
         url, headers, body = slack_request(out, ends.slack)
     else:
         return Result("failed", error=f"Sending on {out.channel} is not supported yet.")
-    form = out.channel in ("twilio-sms", "flickr")  # form fields; the others take JSON
-    data_out: Any = raw if raw is not None else (body if form else None)
+    # form fields (Twilio, Flickr), an upload (Telegram), signed bytes (API); the others JSON
+    as_data = raw is not None or out.channel == "flickr" or not isinstance(body, dict)
+    data_out: Any = raw if raw is not None else (body if as_data else None)
     try:
         async with http.request(
             "PUT" if out.channel == "google-reviews" else "POST",
             # LinkedIn wants the URN in the path percent-encoded, which yarl would undo
             URL(url, encoded=True) if out.channel == "linkedin" else url,
             headers=headers,
-            json=None if form or raw is not None else body,
+            json=None if as_data else body,
             data=data_out,
             timeout=aiohttp.ClientTimeout(total=timeout_s),
         ) as resp:

@@ -9,11 +9,13 @@ are retried.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr
 
 import aiosmtplib
 
+from contactcenter.outbound.base import OutFile
 from contactcenter.outbound.senders import Result
 
 
@@ -25,8 +27,9 @@ def reply_subject(subject: str) -> str:
 
 
 def build(credentials: dict[str, str], to: str, text: str, thread: tuple[str, str, str] | None,
-          key: str) -> EmailMessage:  # fmt: skip
-    """thread: (their Message-ID, subject, References); key: stable per message (retries)."""
+          key: str, files: Sequence[OutFile] = ()) -> EmailMessage:  # fmt: skip
+    """thread: (their Message-ID, subject, References); key: stable per message (retries);
+    files: attached (with their bytes)."""
     address = credentials["address"]
     msg = EmailMessage()
     msg["From"] = formataddr((credentials.get("from_name", ""), address))
@@ -40,6 +43,10 @@ def build(credentials: dict[str, str], to: str, text: str, thread: tuple[str, st
     else:
         msg["Subject"] = reply_subject("")
     msg.set_content(text)
+    for f in files:
+        maintype, _, subtype = f.mime_type.partition("/")
+        msg.add_attachment(f.data or b"", maintype=maintype, subtype=subtype or "octet-stream",
+                           filename=f.name)  # fmt: skip
     return msg
 
 

@@ -38,6 +38,7 @@
     ".cc-chat__msg{margin:.3rem 0;padding:.4rem .6rem;border-radius:.6rem;max-width:85%;white-space:pre-wrap}" +
     ".cc-chat__msg--you{background:#dbeafe;margin-left:auto}" +
     ".cc-chat__msg--agent{background:#f1f5f9}" +
+    ".cc-chat__file{display:block;margin-top:.2rem;color:#1d4ed8;word-break:break-all}" +
     ".cc-chat__form{display:flex;gap:.4rem;padding:.6rem;border-top:1px solid #e2e8f0}" +
     ".cc-chat__form input{flex:1;font:inherit;padding:.4rem;border:1px solid #94a3b8;border-radius:.4rem}" +
     ".cc-chat__form button{background:#1d4ed8;color:#fff;border:0;border-radius:.4rem;padding:.4rem .8rem}" +
@@ -74,6 +75,15 @@
     var item = document.createElement("li");
     item.className = "cc-chat__msg cc-chat__msg--" + (message.from === "agent" ? "agent" : "you");
     item.textContent = message.text || "";
+    (message.files || []).forEach(function (file) {
+      var a = document.createElement("a");
+      a.className = "cc-chat__file";
+      a.href = file.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = "\uD83D\uDCCE " + file.name;
+      item.appendChild(a);
+    });
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
   }

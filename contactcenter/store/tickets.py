@@ -107,9 +107,10 @@ _RECORD_REPLY = q("messages.record_reply")
 
 async def insert_agent_message(
     conn: asyncpg.Connection, ticket_id: int, direction: str, text: str, user_id: UUID,
-    template: dict[str, Any] | None = None,
+    template: dict[str, Any] | None = None, attachments: list[dict[str, Any]] | None = None,
 ) -> Message:  # fmt: skip
-    row = await conn.fetchrow(_INSERT_AGENT_MESSAGE, ticket_id, direction, text, user_id, template)
+    row = await conn.fetchrow(_INSERT_AGENT_MESSAGE, ticket_id, direction, text, user_id, template,
+                              attachments or [])  # fmt: skip
     return Message.model_validate(dict(row))
 
 

@@ -64,3 +64,22 @@ SELECT id, message_id, position, status FROM media WHERE message_id = ANY($1::bi
 -- name: get
 SELECT d.id, d.status, d.mime_type, d.name, d.size, d.storage_key, m.ticket_id
 FROM media d JOIN messages m ON m.id = d.message_id WHERE d.id = $1;
+
+-- name: attach
+-- The files of an agent's reply or note, already in the store: one stored row per file, in
+-- the message's attachment order. $7: each file's link token (a reply's files get one, which
+-- the platforms fetch them with), valid until $8.
+INSERT INTO media (brand_id, message_id, position, status, mime_type, size, name, storage_key,
+                   stored_at, link_token, link_until)
+SELECT $1, $2, (f.ordinality - 1)::smallint, 'stored', f.mime, f.size, f.name, f.key, now(),
+       f.token, CASE WHEN f.token IS NOT NULL THEN $8::timestamptz END
+FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+     WITH ORDINALITY AS f (mime, size, name, key, token, ordinality);
+
+-- name: outgoing
+-- A reply's files for the sender, in order.
+SELECT id, mime_type, size, name, storage_key, link_token
+FROM media WHERE message_id = $1 AND status = 'stored' ORDER BY position;
+
+-- name: by_link
+SELECT status, mime_type, name, storage_key, link_token, link_until FROM media WHERE id = $1;

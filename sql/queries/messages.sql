@@ -15,12 +15,17 @@ ORDER BY m.sent_at, m.id
 LIMIT $4;
 
 -- name: insert_agent_message
--- An agent's reply (outbound, queued for delivery) or internal note, on the ticket's account.
+-- An agent's reply (outbound, queued for delivery) or internal note, on the ticket's account;
+-- $6: the files it carries ([] for none), whose media rows `media.attach` adds.
 WITH m AS (
     INSERT INTO messages (brand_id, ticket_id, channel_account_id, direction, kind, text,
-                          sender_kind, sender_user_id, sent_at, delivery_status, template)
-    SELECT t.brand_id, t.id, t.channel_account_id, $2, CASE WHEN $5::jsonb IS NULL THEN 'text' ELSE 'template' END,
-           $3, 'agent', $4, now(), CASE WHEN $2 = 'outbound' THEN 'queued' END, $5::jsonb
+                          attachments, sender_kind, sender_user_id, sent_at, delivery_status,
+                          template)
+    SELECT t.brand_id, t.id, t.channel_account_id, $2,
+           CASE WHEN $5::jsonb IS NOT NULL THEN 'template'
+                WHEN $3 = '' AND $6::jsonb <> '[]' THEN $6::jsonb->0->>'kind' ELSE 'text' END,
+           $3, $6::jsonb, 'agent', $4, now(), CASE WHEN $2 = 'outbound' THEN 'queued' END,
+           $5::jsonb
     FROM tickets t WHERE t.id = $1
     RETURNING *
 )

@@ -5,7 +5,7 @@ UPDATE messages m SET delivery_status = 'sending', sending_since = now(),
 WHERE m.id = $1 AND m.direction = 'outbound' AND m.delivery_status = 'queued'
   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= now())
 RETURNING m.id, m.ticket_id, m.brand_id, m.channel_account_id, m.text, m.template,
-          m.reply_to_platform_id, m.send_attempts;
+          m.reply_to_platform_id, m.send_attempts, m.attachments <> '[]'::jsonb AS has_files;
 
 -- name: target
 -- Where a claimed message goes: the account and the conversation on the platform.

@@ -9,9 +9,16 @@ RETURNING visitor_id, display_name, language;
 
 -- name: history
 -- The visitor's latest $3 messages and the replies sent to them (never notes, nothing still
--- queued or failed), oldest first.
+-- queued or failed), oldest first; with the links of the files agents sent, while valid.
 SELECT * FROM (
-    SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status
+    SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status,
+           CASE WHEN m.direction = 'outbound' AND m.attachments <> '[]'::jsonb THEN (
+               SELECT coalesce(jsonb_agg(jsonb_build_object(
+                          'id', d.id, 'token', d.link_token, 'name', d.name,
+                          'mime_type', d.mime_type) ORDER BY d.position), '[]'::jsonb)
+               FROM media d
+               WHERE d.message_id = m.id AND d.link_token IS NOT NULL AND d.link_until > now()
+           ) ELSE '[]'::jsonb END AS files
     FROM tickets t JOIN messages m ON m.ticket_id = t.id
     WHERE t.channel_account_id = $1 AND t.platform_conversation_id = $2
       AND (m.direction = 'inbound'

@@ -10,11 +10,15 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from aiohttp.test_utils import TestServer
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from arq import ArqRedis
 
+from contactcenter.embedded import free_port
 from contactcenter.settings import Settings
+
+TELEGRAM_UPLOADS = ("sendPhoto", "sendDocument", "sendAudio", "sendVideo")
 
 
 @dataclass
@@ -26,8 +30,7 @@ class Fake:
     script: list[tuple[int, Any, dict[str, str], float]] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
-        form = request.content_type == "application/x-www-form-urlencoded"
-        body = dict(await request.post()) if form else await request.json()
+        body = await self._body(request)
         self.requests.append({"path": request.path, "auth": request.headers.get("Authorization"),
                               "body": body, "retry_key": request.headers.get("X-Line-Retry-Key"),
                               "viber_token": request.headers.get("X-Viber-Auth-Token"),
@@ -39,6 +42,27 @@ class Fake:
         if data is None:
             data = self.success(request.path, body)
         return web.json_response(data, status=status, headers=headers)
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        """JSON; form fields (a repeated field as a list); a multipart upload (files as
+        {filename, content_type, data})."""
+        if request.content_type == "multipart/form-data":
+            body: dict[str, Any] = {}
+            async for part in await request.multipart():
+                assert isinstance(part, BodyPartReader)
+                data = await part.read()
+                body[part.name or ""] = (
+                    {"filename": part.filename, "data": data,
+                     "content_type": part.headers.get("Content-Type")}
+                    if part.filename else data.decode()
+                )  # fmt: skip
+            return body
+        if request.content_type == "application/x-www-form-urlencoded":
+            form = await request.post()
+            return {k: v[0] if len(v := form.getall(k)) == 1 else v for k in set(form.keys())}
+        parsed: dict[str, Any] = await request.json()
+        return parsed
 
     async def handle_get(self, request: web.Request) -> web.Response:
         """A GET to a platform API: recorded, answered from the script."""
@@ -59,7 +83,9 @@ class Fake:
         if path == "/api/chat.postMessage":
             return {"ok": True, "channel": body["channel"], "ts": f"1764461000.{n:06d}",
                     "message": {"text": body["text"]}}  # fmt: skip
-        if path.endswith("/sendMessage"):
+        if path == "/cb":  # our API channel's callback
+            return {"id": f"cb-{n}"}
+        if path.rsplit("/", 1)[-1] in ("sendMessage", *TELEGRAM_UPLOADS):
             return {"ok": True, "result": {"message_id": 501}}
         if path == "/v2/bot/message/push":
             return {"sentMessages": [{"id": f"4687895779{n:08d}", "quoteToken": "q"}]}
@@ -81,6 +107,9 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/v21.0/{comment}/comments", platform.handle)
     app.router.add_post("/v21.0/{comment}/replies", platform.handle)
     app.router.add_post("/{bot}/sendMessage", platform.handle)
+    for method in TELEGRAM_UPLOADS:
+        app.router.add_post(f"/{{bot}}/{method}", platform.handle)
+    app.router.add_post("/cb", platform.handle)
     app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", platform.handle)
     app.router.add_post("/v2/bot/message/push", platform.handle)
     app.router.add_post("/pa/send_message", platform.handle)
@@ -114,3 +143,24 @@ async def ctx(
     })  # fmt: skip
     async with aiohttp.ClientSession() as http:
         yield {"pool": pool, "redis": arq, "http": http, "settings": configured}
+
+
+class Relay:
+    """The outgoing relay: a local SMTP server that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.mails: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.mails.append((str(envelope.mail_from), list(envelope.rcpt_tos),
+                           bytes(envelope.original_content or b"")))  # fmt: skip
+        return "250 OK"
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[tuple[Relay, int]]:
+    keeper, port = Relay(), free_port()
+    server = await asyncio.get_running_loop().create_server(lambda: SMTP(keeper), "127.0.0.1", port)
+    yield keeper, port
+    server.close()
+    await server.wait_closed()

@@ -73,7 +73,8 @@ async def test_signed_json_in_and_signed_reply_out(
     [(headers, raw)] = received
     assert headers["X-CC-Signature"] == sign(SECRET, headers["X-CC-Timestamp"], raw)
     assert orjson.loads(raw) == {"id": idempotency_key(sent["id"]), "conversation_id": "order-17",
-                                 "text": "It ships today.", "reply_to": None}  # fmt: skip
+                                 "text": "It ships today.", "reply_to": None,
+                                 "attachments": []}  # fmt: skip
     pid = await pool.fetchval("SELECT platform_message_id FROM messages WHERE id = $1", sent["id"])
     assert pid == "shop-msg-77"
     receipt = await _post(client, account, {"statuses": [{"id": "shop-msg-77", "status": "read"}]})

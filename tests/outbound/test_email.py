@@ -3,7 +3,6 @@ agent's reply leaves through SMTP threaded into the customer's conversation; Mai
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import time
@@ -16,37 +15,16 @@ import aiosmtplib
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from contactcenter.app import create_app
 from contactcenter.embedded import free_port
 from contactcenter.settings import Settings
 from tests.helpers import fixture
+from tests.outbound.conftest import Relay
 from tests.world import World
 from workers.outbound import deliver
 
 Client = TestClient[Any, Any]
-
-
-class Relay:
-    """The outgoing relay: a local SMTP server that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.mails: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.mails.append((str(envelope.mail_from), list(envelope.rcpt_tos),
-                           bytes(envelope.original_content or b"")))  # fmt: skip
-        return "250 OK"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[tuple[Relay, int]]:
-    keeper, port = Relay(), free_port()
-    server = await asyncio.get_running_loop().create_server(lambda: SMTP(keeper), "127.0.0.1", port)
-    yield keeper, port
-    server.close()
-    await server.wait_closed()
 
 
 @pytest.fixture

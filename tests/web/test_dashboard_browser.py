@@ -1,8 +1,8 @@
 """The dashboards end to end in a real headless Chromium, with a real worker routing and
 delivering: a supervisor watches the board while an agent signs in, a signed WhatsApp message
 arrives (waiting count and SLA clock appear live), the agent goes available (the board shows it
-live), the offer pops up, one key accepts, the reply reaches the fake WhatsApp API, and another
-team's agent cannot open the ticket."""
+live), the offer pops up, one key accepts, the reply (and then a photo) reaches the fake
+WhatsApp API, and another team's agent cannot open the ticket."""
 
 from __future__ import annotations
 
@@ -27,9 +27,15 @@ from tests.world import World
 from workers.settings import create_worker, stop_worker
 
 Client = TestClient[Any, Any]
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 SCREENSHOT_DIR = os.environ.get("CC_SCREENSHOT_DIR")  # docs/screenshots refreshes the README's
 LIVE_MS = 10_000  # the longest any live update may take here (routing, delivery, SSE)
 pytestmark = pytest.mark.usefixtures("passwords")
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    return settings.model_copy(update={"media_dir": tmp_path})
 
 
 async def _sign_in(browser: Browser, base: str, email: str, hash_: str = "") -> Page:
@@ -112,6 +118,22 @@ async def _flow(browser: Browser, base: str, client: Client, world: World,
     assert sent["body"]["to"] == "4915112345678"
     assert sent["body"]["text"] == {"preview_url": False, "body": "Wir kümmern uns sofort darum."}
     await expect(agent.locator(".msg--outbound .status")).to_contain_text("sent", timeout=LIVE_MS)
+
+    # a photo with a caption: WhatsApp gets an image message with a link it can fetch
+    await agent.locator("#reply-text").fill("Das Etikett")
+    await agent.get_by_label("Attach files").first.set_input_files(
+        files=[{"name": "label.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    await agent.get_by_role("button", name="Send").click()
+    async with asyncio.timeout(LIVE_MS / 1000):
+        while len(fake.requests) < 2:
+            await asyncio.sleep(0.05)
+    photo = fake.requests[1]["body"]
+    assert (photo["type"], photo["image"]["caption"]) == ("image", "Das Etikett")
+    link = photo["image"]["link"].removeprefix("http://testserver")  # the app's public_url
+    fetched = await client.get(link)
+    assert fetched.status == 200 and await fetched.read() == PNG
+    await expect(agent.locator(".msg--outbound .files a")).to_have_text("label.png")
     await expect(waiting).to_have_text("0", timeout=LIVE_MS)  # assigned: nobody waits
     await expect(agent_state).to_contain_text("Available")
 

@@ -264,34 +264,59 @@ function composer(ticket) {
     sendButton.disabled = rule === "closed";
   };
   apply(ticket);
+  const files = fileInput("reply-files");
   const send = async (e) => {
     e.preventDefault();
-    const body = { text: text.value };
-    if (rule === "closed_template" && template.value) {
+    let body = { text: text.value };
+    if (files.input.files.length) {
+      body = withFiles(text.value, files.input);
+    } else if (rule === "closed_template" && template.value) {
       body.template = { name: template.value, language: { code: templateLang.value || "en" } };
     }
     try {
       await api(`/tickets/${ticket.id}/messages`, { method: "POST", body });
       text.value = "";
+      files.clear();
       count();
     } catch (err) { toast(err.message); }
   };
   const note = h("textarea", { id: "note-text", rows: 2, "aria-label": t("note") });
+  const noteFiles = fileInput("note-files");
   const addNote = async (e) => {
     e.preventDefault();
+    const body = noteFiles.input.files.length ? withFiles(note.value, noteFiles.input) : { text: note.value };
     try {
-      await api(`/tickets/${ticket.id}/notes`, { method: "POST", body: { text: note.value } });
+      await api(`/tickets/${ticket.id}/notes`, { method: "POST", body });
       note.value = "";
+      noteFiles.clear();
     } catch (err) { toast(err.message); }
   };
   const box = h("div", { class: "compose" },
     notice,
     h("form", { onsubmit: send, class: "reply" },
-      h("label", { for: "reply-text" }, `${t("reply")} (r)`), text, left, templateRow, sendButton),
+      h("label", { for: "reply-text" }, `${t("reply")} (r)`), text, left, templateRow, files.box, sendButton),
     h("form", { onsubmit: addNote, class: "note" },
-      h("label", { for: "note-text" }, `${t("note")} (n)`), note,
+      h("label", { for: "note-text" }, `${t("note")} (n)`), note, noteFiles.box,
       h("button", { type: "submit" }, t("add_note"))));
   return { box, apply };
+}
+
+// Files go with the text as multipart (api/uploads.py); the server says which a channel takes.
+function fileInput(id) {
+  const input = h("input", { id, type: "file", multiple: true });
+  const chosen = h("span", { class: "muted", "aria-live": "polite" });
+  input.addEventListener("change", () => {
+    chosen.textContent = [...input.files].map((f) => f.name).join(", ");
+  });
+  const box = h("div", { class: "attach" }, h("label", { for: id }, t("attach")), input, chosen);
+  return { box, input, clear: () => { input.value = ""; chosen.textContent = ""; } };
+}
+
+function withFiles(text, input) {
+  const form = new FormData();
+  if (text.trim()) form.append("text", text);
+  for (const file of input.files) form.append("file", file, file.name);
+  return form;
 }
 
 async function drawSide(box, ticket) {

@@ -13,10 +13,11 @@ export class ApiError extends Error {
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRF-Token"] = CSRF;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = body instanceof FormData;  // files: multipart, its boundary set by the browser
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   const resp = await fetch(`/api/v1${path}`, {
     method, headers, credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || form ? body : JSON.stringify(body),
   });
   if (resp.status === 401) {
     window.location.assign("/login");

@@ -48,10 +48,10 @@ async def login(request: web.Request) -> web.Response:
     if not token:
         counters[f"cc:login:acct:{email.lower()}"] = MAX_FAILS_ACCOUNT
     async with redis.pipeline(transaction=False) as pipe:
-        for key in counters:
+        for key in counters:  # the window starts with the first attempt (Redis 6.2 too)
+            pipe.set(key, 0, ex=FAIL_WINDOW_S, nx=True)
             pipe.incr(key)
-            pipe.expire(key, FAIL_WINDOW_S, nx=True)
-        counts = (await pipe.execute())[::2]
+        counts = (await pipe.execute())[1::2]
     if any(n > limit for n, limit in zip(counts, counters.values(), strict=True)):
         log.warning("web.login_throttled")
         return _page(lang, "error_throttled", status=429, email=email)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -17,6 +16,14 @@ import orjson
 from yarl import URL
 
 from contactcenter.outbound.base import Endpoints, Outgoing, Result
+from contactcenter.outbound.bots import (
+    line_request,
+    line_result,
+    telegram_request,
+    telegram_result,
+    viber_request,
+    viber_result,
+)
 from contactcenter.outbound.files import sent_as
 from contactcenter.outbound.slack import slack_request, slack_result
 from contactcenter.outbound.social import (
@@ -115,44 +122,6 @@ def twilio_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], list[
     return url, {"Authorization": f"Basic {auth}"}, form
 
 
-def line_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """Push (reply tokens expire within seconds, an agent's answer comes later). The retry key
-    makes a repeated attempt of the same message a no-op at LINE."""
-    headers = {"Authorization": f"Bearer {out.credentials['channel_access_token']}"}
-    if out.idempotency_key:
-        headers["X-Line-Retry-Key"] = out.idempotency_key
-    messages: list[dict[str, str]] = [
-        {"type": "image", "originalContentUrl": f.url, "previewImageUrl": f.url} for f in out.files
-    ]
-    if out.text or not messages:
-        messages.append({"type": "text", "text": out.text or ""})
-    body = {"to": out.to, "messages": messages}
-    return f"{base.rstrip('/')}/v2/bot/message/push", headers, body
-
-
-def viber_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    headers = {"X-Viber-Auth-Token": out.credentials["auth_token"]}
-    body: dict[str, Any] = {
-        "receiver": out.to,
-        "min_api_version": 1,
-        "sender": {"name": out.credentials.get("sender_name") or "Support"},
-        "type": "text",
-        "text": out.text or "",
-    }
-    if out.files:  # one file, fetched by Viber from the link
-        f = out.files[0]
-        shown = sent_as("viber", f.mime_type)
-        if shown == "image":
-            body |= {"type": "picture", "media": f.url}
-        else:
-            del body["text"]
-            body |= {"type": "video" if shown == "video" else "file", "media": f.url,
-                     "size": f.size}  # fmt: skip
-            if shown != "video":
-                body["file_name"] = f.name
-    return f"{base.rstrip('/')}/pa/send_message", headers, body
-
-
 def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], bytes]:
     """Our own API channel: the reply as signed JSON to the account's callback URL."""
     from contactcenter.channels.api import sign
@@ -168,42 +137,6 @@ def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], by
         "X-CC-Signature": sign(out.credentials["hmac_secret"], stamp, body),
     }
     return out.credentials["callback_url"], headers, body
-
-
-TELEGRAM_METHOD = {
-    "image": ("sendPhoto", "photo"),
-    "audio": ("sendAudio", "audio"),
-    "video": ("sendVideo", "video"),
-    "document": ("sendDocument", "document"),
-}
-
-
-def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], Any]:
-    """sendMessage (JSON), or with a file its send method as a multipart upload of the bytes
-    (a URL would work only for some types)."""
-    base = f"{base.rstrip('/')}/bot{out.credentials['bot_token']}"
-    chat: int | str = int(out.to) if out.to.lstrip("-").isdigit() else out.to
-    reply = None
-    if out.reply_to:  # our Telegram platform ids are "chat:message"
-        reply = {
-            "message_id": int(out.reply_to.rsplit(":", 1)[-1]),
-            "allow_sending_without_reply": True,
-        }
-    if not out.files:
-        body: dict[str, Any] = {"chat_id": chat, "text": out.text or ""}
-        if reply:
-            body["reply_parameters"] = reply
-        return f"{base}/sendMessage", {}, body
-    f = out.files[0]
-    method, field = TELEGRAM_METHOD[sent_as("telegram", f.mime_type)]
-    form = aiohttp.FormData()
-    form.add_field("chat_id", str(chat))
-    if out.text:
-        form.add_field("caption", out.text)
-    if reply:
-        form.add_field("reply_parameters", orjson.dumps(reply).decode())
-    form.add_field(field, f.data or b"", filename=f.name, content_type=f.mime_type)
-    return f"{base}/{method}", {}, form
 
 
 def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
@@ -265,37 +198,6 @@ def _twilio_result(status: int, data: Any) -> Result:
     return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
 
 
-def _line_result(status: int, data: Any, headers: Mapping[str, str]) -> Result:
-    if status < 300:
-        try:
-            return Result("sent", platform_id=str(data["sentMessages"][0]["id"]))
-        except (KeyError, IndexError, TypeError):
-            return Result("failed", error="LINE accepted the message but returned no id.")
-    if status == 409 and headers.get("x-line-accepted-request-id"):
-        # an earlier attempt with this retry key was accepted: sent, not twice
-        return Result("sent", platform_id=f"request:{headers['x-line-accepted-request-id']}")
-    err = data if isinstance(data, dict) else {}
-    details = "; ".join(
-        str(d.get("message")) for d in err.get("details", []) if isinstance(d, dict)
-    )
-    text = f"LINE error {status}: {err.get('message', 'no message')}" + (
-        f" ({details})" if details else ""
-    )
-    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
-
-
-def _viber_result(status: int, data: Any) -> Result:
-    if status >= 500 or status == 429:
-        return Result("retry", error=f"Viber answered HTTP {status}")
-    err = data if isinstance(data, dict) else {}
-    if status < 300 and err.get("status") == 0 and err.get("message_token") is not None:
-        return Result("sent", platform_id=str(err["message_token"]))
-    text = f"Viber error {err.get('status')}: {err.get('status_message', 'no message')}"
-    if err.get("status") in (5, 6):
-        text += ". The customer has not subscribed to the bot; they have to message it first."
-    return Result("failed", error=text)
-
-
 def _api_result(status: int, data: Any, message_id: str) -> Result:
     if status < 300:
         given = data.get("id") if isinstance(data, dict) else None
@@ -303,16 +205,6 @@ def _api_result(status: int, data: Any, message_id: str) -> Result:
     detail = data.get("error") if isinstance(data, dict) else None
     text = f"The callback URL answered HTTP {status}" + (f": {detail}" if detail else "")
     return Result("retry" if status >= 500 or status in (408, 429) else "failed", error=text)
-
-
-def _telegram_result(status: int, data: Any, chat: str) -> Result:
-    if status < 300 and isinstance(data, dict) and data.get("ok"):
-        return Result("sent", platform_id=f"{chat}:{data['result']['message_id']}")
-    description = data.get("description") if isinstance(data, dict) else None
-    text = f"Telegram error {status}: {description or 'no description'}"
-    if status == 403:
-        text += ". The customer blocked the bot or never started it; they cannot be messaged."
-    return Result("retry" if status >= 500 or status == 429 else "failed", error=text)
 
 
 async def send(
@@ -388,13 +280,13 @@ async def _send(
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Result("retry", error=f"{out.channel} did not answer: {type(exc).__name__}")
     if out.channel == "telegram":
-        result = _telegram_result(status, data, out.to)
+        result = telegram_result(status, data, out.to)
     elif out.channel == "twilio-sms":
         result = _twilio_result(status, data)
     elif out.channel == "line":
-        result = _line_result(status, data, answer_headers)
+        result = line_result(status, data, answer_headers)
     elif out.channel == "viber":
-        result = _viber_result(status, data)
+        result = viber_result(status, data)
     elif out.channel == "api":
         result = _api_result(status, data, out.idempotency_key or "")
     elif out.channel == "x":

@@ -17,7 +17,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def json_response(data: BaseModel | dict[str, Any], status: int = 200) -> web.Response:
-    body = data.model_dump_json().encode() if isinstance(data, BaseModel) else orjson.dumps(data)
+    body = (
+        data.model_dump_json(by_alias=True).encode()
+        if isinstance(data, BaseModel)
+        else orjson.dumps(data)
+    )
     return web.Response(body=body, status=status, content_type="application/json")
 
 

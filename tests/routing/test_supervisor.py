@@ -245,3 +245,25 @@ async def test_unplaceable_tickets_do_not_hide_the_ones_behind_them(
     )
     result = await route(pool, world.queue.id)
     assert [c.ticket_id for c in result.created] == [german]
+
+
+async def test_a_shift_plan_reads_back_as_it_was_written(client: Client, world: World) -> None:
+    """GET returns the plan in the shape PUT takes (leave's "from", not a field name), so a
+    plan read by the shift planner can be saved again unchanged."""
+    plan = {
+        "timezone": "Europe/Berlin",
+        "weekly": [{"days": ["mon", "tue"], "start": "22:00", "end": "06:00"}],
+        "exceptions": [{"date": "2026-12-24", "off": True, "start": None, "end": None},
+                       {"date": "2026-12-27", "off": False, "start": "10:00", "end": "14:00"}],
+        "holidays": {"country": "DE", "region": "BY"},
+        "leave": [{"from": "2027-01-04", "to": "2027-01-08"}],
+    }  # fmt: skip
+    url = f"/api/v1/users/{world.agent.id}/shifts"
+    put = await client.put(url, headers=world.auth("supervisor"), json=plan)
+    assert put.status == 200, await put.text()
+    got = await (await client.get(url, headers=world.auth("agent"))).json()  # their own
+    assert got["plan"] == plan
+    again = await client.put(url, headers=world.auth("supervisor"), json=got["plan"])
+    assert again.status == 200, await again.text()
+    other = await client.get(url, headers=world.auth("agent_b"))
+    assert other.status == 403

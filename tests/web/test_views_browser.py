@@ -1,10 +1,9 @@
 """The dashboards' rules in Chromium: the reply box knows WhatsApp's 24-hour window and the
 channel's length; the UI speaks German to a German user; a supervisor moves a ticket to
-another queue from the board; an admin edits a shift plan and sees the API's own error."""
+another queue from the board; an admin plans shifts in the form and sees the API's own error."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -76,24 +75,29 @@ async def test_reply_rules_language_transfer_and_admin(
                 admin.get_by_text(f"/webhooks/whatsapp/{world.whatsapp.id}")
             ).to_be_visible()
             await admin.get_by_label("Agents").select_option(label="Agent")
-            await admin.locator("section[aria-labelledby=sh-h] summary").click()
-            editor = admin.locator(f"#shifts-{world.agent.id}")
-            plan = {"timezone": "Europe/Berlin", "weekly": [
-                {"days": ["mon", "tue"], "start": "09:00", "end": "17:00"}]}  # fmt: skip
-            await editor.fill(json.dumps(plan))
-            await (
-                admin.locator("section[aria-labelledby=sh-h]")
-                .get_by_role("button", name="Save")
-                .click()
-            )
-            await expect(admin.get_by_text("mon, tue: 09:00–17:00")).to_be_visible()
-            await admin.locator("section[aria-labelledby=sh-h] summary").click()
-            await admin.locator(f"#shifts-{world.agent.id}").fill('{"timezone": "Mars/Olympus"}')
-            await (
-                admin.locator("section[aria-labelledby=sh-h]")
-                .get_by_role("button", name="Save")
-                .click()
-            )
-            await expect(admin.locator("form.editor .error")).to_contain_text("Mars/Olympus")
+            planner = admin.locator("form.planner")
+            await planner.get_by_label("Time zone").fill("Europe/Berlin")
+            await planner.get_by_role("button", name="Add shift").click()  # Mo-Fr 09:00-17:00
+            for day in ("We", "Th", "Fr"):
+                await planner.get_by_label(day, exact=True).uncheck()
+            await planner.get_by_label("End", exact=True).fill("16:30")
+            await planner.get_by_role("button", name="Add leave").click()
+            await planner.get_by_label("From").fill("2027-01-04")
+            await planner.get_by_label("To", exact=True).fill("2027-01-08")
+            await planner.get_by_label("Country").fill("de")
+            await planner.get_by_role("button", name="Save").click()
+            await expect(admin.locator("form.planner [role=status]")).to_have_text("✓")
+            saved = await (await client.get(f"/api/v1/users/{world.agent.id}/shifts",
+                                            headers=world.auth("admin"))).json()  # fmt: skip
+            assert saved["plan"] == {
+                "timezone": "Europe/Berlin", "exceptions": [], "holidays": {"country": "DE",
+                                                                           "region": None},
+                "weekly": [{"days": ["mon", "tue"], "start": "09:00", "end": "16:30"}],
+                "leave": [{"from": "2027-01-04", "to": "2027-01-08"}],
+            }  # fmt: skip
+            await expect(admin.locator(".upcoming li").first).to_be_visible()
+            await admin.locator("form.planner").get_by_label("Time zone").fill("Mars/Olympus")
+            await admin.locator("form.planner").get_by_role("button", name="Save").click()
+            await expect(admin.locator("form.planner .error")).to_contain_text("Mars/Olympus")
         finally:
             await browser.close()

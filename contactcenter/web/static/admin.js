@@ -1,6 +1,7 @@
-// Admin pages: channel accounts with their webhook URLs and a connection check, queues, SLA
-// policies and each agent's shifts (read here; changed through the API or `config/`).
+// Admin pages: channel accounts with their webhook URLs and a connection check, queues and SLA
+// policies (edited as JSON, checked by the API), and each agent's shifts (shifts.js).
 import { api } from "./api.js";
+import { drawShifts } from "./shifts.js";
 import { h, t, toast, when } from "./ui.js";
 
 export async function adminView(main) {
@@ -82,20 +83,6 @@ function accountRow(a) {
   return h("tr", {}, h("th", { scope: "row" }, a.name), h("td", {}, h("span", { class: "chip" }, a.channel)),
     h("td", {}, h("code", {}, a.webhook_url)),
     h("td", {}, h("button", { onclick: check }, t("check")), " ", result));
-}
-
-async function drawShifts(box, userId) {
-  if (!userId) { box.replaceChildren(); return; }
-  const data = await api(`/users/${userId}/shifts`);
-  const plan = data.plan ?? { timezone: "UTC", weekly: [] };
-  box.replaceChildren(h("p", {}, plan.timezone ?? "—"),
-    h("ul", { class: "plain" }, (plan.weekly ?? []).map((w) => h("li", {}, `${w.days.join(", ")}: ${w.start}–${w.end}`))),
-    editor(`shifts-${userId}`, plan, async (body) => {
-      await api(`/users/${userId}/shifts`, { method: "PUT", body });
-      await drawShifts(box, userId);
-    }),
-    h("h3", {}, t("upcoming")),
-    h("ul", { class: "plain" }, data.upcoming.slice(0, 7).map((i) => h("li", {}, `${when(i.starts_at)} – ${when(i.ends_at)}`))));
 }
 
 // Edit a resource as JSON: the API checks it and says what is wrong (shown as it says it).

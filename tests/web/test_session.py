@@ -4,6 +4,9 @@ expiry end it; a form post from another site is refused."""
 
 from __future__ import annotations
 
+import ast
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -11,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from contactcenter.security import hash_password, password_matches
+from contactcenter.web import i18n
 from tests.web.conftest import PASSWORD, origin, sign_in
 from tests.world import World
 
@@ -199,3 +203,15 @@ async def test_parallel_guesses_and_tokens_cannot_get_past_the_limit(
     still = await client.post("/login", data=form | {"password": PASSWORD},
                               headers={"Origin": origin(client)})  # fmt: skip
     assert still.status == 429  # and the agent's account stays locked
+
+
+def test_every_word_is_written_once_in_both_languages() -> None:
+    """A key written twice silently keeps the last text (one screen's words on another)."""
+    tree = ast.parse(Path(i18n.__file__).read_text())
+    for table in ("EN", "DE"):
+        [node] = [n.value for n in ast.walk(tree) if isinstance(n, ast.AnnAssign | ast.Assign)
+                  and getattr(getattr(n, "target", None) or n.targets[0], "id", "") == table]  # fmt: skip
+        assert isinstance(node, ast.Dict)
+        keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+        assert [k for k, n in Counter(keys).items() if n > 1] == [], table
+    assert set(i18n.DE) == set(i18n.EN)

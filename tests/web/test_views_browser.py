@@ -1,6 +1,7 @@
 """The dashboards' rules in Chromium: the reply box knows WhatsApp's 24-hour window and the
 channel's length; the UI speaks German to a German user; a supervisor moves a ticket to
-another queue from the board; an admin plans shifts in the form and sees the API's own error."""
+another queue from the board; an admin changes a queue's settings and an SLA policy's targets
+and plans shifts in forms, and sees the API's own error."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from tests.helpers import post_whatsapp, wa_hook, wa_text
 from tests.outbound.test_webchat_browser import chromium
+from tests.sla.conftest import make_policy
 from tests.web.conftest import PASSWORD
 from tests.world import World
 
@@ -40,6 +42,7 @@ async def test_reply_rules_language_transfer_and_admin(
     assert (await (await post_whatsapp(client, world, body)).json())["stored"] == 1
     ticket = await pool.fetchval("SELECT id FROM tickets")
     await pool.execute("UPDATE users SET language = 'de' WHERE email = 'supervisor@acme.test'")
+    policy = await make_policy(client, world)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
@@ -74,7 +77,43 @@ async def test_reply_rules_language_transfer_and_admin(
             await expect(
                 admin.get_by_text(f"/webhooks/whatsapp/{world.whatsapp.id}")
             ).to_be_visible()
-            await admin.get_by_label("Agents").select_option(label="Agent")
+            # a queue's settings and an SLA policy's targets, in forms
+            queue_form = admin.locator(f'li[data-queue="{world.queue.id}"]')
+            await queue_form.locator("summary").click()
+            await queue_form.get_by_label("Service level target (%)").fill("90")
+            await queue_form.get_by_label("… answered within (s)").fill("30")
+            await queue_form.get_by_label("Required skills").fill("billing:3, german")
+            await queue_form.get_by_label("SLA policy").select_option(label=policy["name"])
+            await queue_form.get_by_role("button", name="Save").click()
+            await expect(admin.locator(f'li[data-queue="{world.queue.id}"]')).to_contain_text(
+                "SL 90% / 30s"
+            )  # the page drew itself again with the saved settings
+            saved = await (await client.get(f"/api/v1/queues/{world.queue.id}",
+                                            headers=world.auth("admin"))).json()  # fmt: skip
+            assert (saved["sl_target"], saved["sl_threshold_s"], saved["required_skills"],
+                    saved["sla_policy_id"]) == (0.9, 30, {"billing": 3, "german": 1},
+                                                policy["id"])  # fmt: skip
+            policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
+            await policy_form.locator("summary").click()
+            await policy_form.get_by_label("high · first response (min)").fill("5")
+            await policy_form.get_by_label("Clocks pause while: open").check()
+            await policy_form.get_by_role("button", name="Save").click()
+            await expect(admin.locator(f'li[data-policy="{policy["id"]}"]')).to_contain_text(
+                "high: 5 min"
+            )
+            saved = await (await client.get(f"/api/v1/sla-policies/{policy['id']}",
+                                            headers=world.auth("admin"))).json()  # fmt: skip
+            assert saved["targets"]["high"] == {"first_response_s": 300, "next_response_s": None,
+                                                "resolution_s": None}  # fmt: skip
+            assert saved["targets"]["normal"] == policy["targets"]["normal"]  # untouched
+            assert saved["pause_on"] == ["open", "pending"]
+            policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
+            await policy_form.locator("summary").click()
+            await policy_form.get_by_label("Business hours").fill('{"timezone": "Mars/Olympus"}')
+            await policy_form.get_by_role("button", name="Save").click()
+            await expect(policy_form.locator(".error")).to_contain_text("Mars/Olympus")
+
+            await admin.get_by_label("Agents", exact=True).select_option(label="Agent")
             planner = admin.locator("form.planner")
             await planner.get_by_label("Time zone").fill("Europe/Berlin")
             await planner.get_by_role("button", name="Add shift").click()  # Mo-Fr 09:00-17:00

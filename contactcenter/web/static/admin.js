@@ -1,14 +1,16 @@
 // Admin pages: channel accounts with their webhook URLs and a connection check, queues and SLA
-// policies (edited as JSON, checked by the API), and each agent's shifts (shifts.js).
+// policies (settings.js), and each agent's shifts (shifts.js).
 import { api } from "./api.js";
+import { policyForm, queueForm, summary } from "./settings.js";
 import { drawShifts } from "./shifts.js";
 import { h, t, toast, when } from "./ui.js";
 
 export async function adminView(main) {
-  const [accounts, queues, policies, agents] = await Promise.all([
+  const [accounts, queues, policies, agents, teams] = await Promise.all([
     api("/channel-accounts?limit=200"), api("/queues?limit=200"), api("/sla-policies?limit=200"),
-    api("/agents"),
+    api("/agents"), api("/teams?limit=200"),
   ]);
+  const again = () => adminView(main);  // after a save: the summaries show the new settings
   const shifts = h("div", {});
   main.replaceChildren(h("div", { class: "admin" },
     h("section", { class: "panel wide", "aria-labelledby": "ca-h" },
@@ -18,18 +20,16 @@ export async function adminView(main) {
       h("tbody", {}, accounts.items.map(accountRow))),
       newAccount(queues.items)),
     h("section", { class: "panel", "aria-labelledby": "qu-h" }, h("h2", { id: "qu-h" }, t("queues")),
-      h("ul", { class: "plain" }, queues.items.map((q) => h("li", {}, h("strong", {}, q.name),
-        ` · ${q.strategy} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
-        editor(`queue-${q.id}`, { strategy: q.strategy, offer_timeout_s: q.offer_timeout_s,
-          required_skills: q.required_skills, sl_target: q.sl_target, sl_threshold_s: q.sl_threshold_s,
-          after_hours_reply: q.after_hours_reply, overflow: q.overflow },
-        (body) => api(`/queues/${q.id}`, { method: "PATCH", body })))))),
+      h("ul", { class: "plain" }, queues.items.map((q) => h("li", { "data-queue": q.id },
+        h("strong", {}, q.name),
+        ` · ${t(q.strategy)} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
+        summary(t("edit"), queueForm(q, policies.items, teams.items, again)))))),
     h("section", { class: "panel", "aria-labelledby": "sp-h" }, h("h2", { id: "sp-h" }, t("sla_policies")),
-      h("ul", { class: "plain" }, policies.items.map((p) => h("li", {}, h("strong", {}, p.name),
+      h("ul", { class: "plain" }, policies.items.map((p) => h("li", { "data-policy": p.id },
+        h("strong", {}, p.name),
         ` · ${typeof p.calendar === "string" ? p.calendar : p.calendar.timezone ?? ""}`,
-        ` · ${Object.entries(p.targets).map(([prio, x]) => `${prio}: ${Math.round(x.first_response_s / 60)} min`).join(", ")}`,
-        editor(`policy-${p.id}`, { targets: p.targets, warn_at: p.warn_at, pause_on: p.pause_on },
-          (body) => api(`/sla-policies/${p.id}`, { method: "PATCH", body })))))),
+        ` · ${Object.entries(p.targets).map(([prio, x]) => `${t(prio)}: ${x.first_response_s ? Math.round(x.first_response_s / 60) : "—"} min`).join(", ")}`,
+        summary(t("edit"), policyForm(p, again)))))),
     h("section", { class: "panel", "aria-labelledby": "sh-h" }, h("h2", { id: "sh-h" }, t("shifts")),
       h("select", { "aria-label": t("agents"), onchange: (e) => drawShifts(shifts, e.target.value) },
         h("option", { value: "" }, "—"), ...agents.items.map((a) => h("option", { value: a.id }, a.name))),
@@ -83,24 +83,4 @@ function accountRow(a) {
   return h("tr", {}, h("th", { scope: "row" }, a.name), h("td", {}, h("span", { class: "chip" }, a.channel)),
     h("td", {}, h("code", {}, a.webhook_url)),
     h("td", {}, h("button", { onclick: check }, t("check")), " ", result));
-}
-
-// Edit a resource as JSON: the API checks it and says what is wrong (shown as it says it).
-function editor(id, value, save) {
-  const text = h("textarea", { id, rows: 6, spellcheck: "false", class: "json" });
-  text.value = JSON.stringify(value, null, 2);
-  const result = h("span", { role: "status" });
-  const submit = async (e) => {
-    e.preventDefault();
-    let body;
-    try { body = JSON.parse(text.value); } catch (err) { result.textContent = `JSON: ${err.message}`; result.className = "error"; return; }
-    try {
-      await save(body);
-      result.textContent = "✓";
-      result.className = "ok";
-    } catch (err) { result.textContent = err.message; result.className = "error"; }
-  };
-  return h("details", {}, h("summary", {}, t("edit")),
-    h("form", { onsubmit: submit, class: "editor" }, h("label", { for: id, class: "sr-only" }, t("edit")), text,
-      h("button", { type: "submit" }, t("save")), " ", result));
 }

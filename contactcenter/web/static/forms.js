@@ -1,0 +1,74 @@
+// Settings forms from a list of fields: each field knows its input and how a value goes into
+// it and comes back out. The API checks what is saved; its error is shown as written.
+import { h, t } from "./ui.js";
+
+let serial = 0;
+
+// field: { key, label, kind: "number" | "text" | "textarea" | "select" | "checkbox",
+//          options: [[value, label]], min, max, step, toInput(v), fromInput(s) }
+export function settingsForm(fields, value, save) {
+  const inputs = fields.map((f) => {
+    const id = `sf-${f.key}-${++serial}`;
+    const shown = f.toInput ? f.toInput(value[f.key], value) : value[f.key];
+    let input;
+    if (f.kind === "select") {
+      input = h("select", { id }, ...f.options.map(([v, label]) => h("option", { value: v }, label)));
+      input.value = shown ?? "";
+    } else if (f.kind === "checkbox") {
+      input = h("input", { id, type: "checkbox", checked: Boolean(shown) });
+    } else if (f.kind === "textarea") {
+      input = h("textarea", { id, rows: f.rows ?? 2, class: f.json ? "json" : null, spellcheck: f.json ? "false" : null });
+      input.value = shown ?? "";
+    } else {
+      input = h("input", { id, type: f.kind, min: f.min, max: f.max, step: f.step, size: f.size,
+        placeholder: f.placeholder, value: shown ?? "" });
+    }
+    const read = () => {
+      const raw = f.kind === "checkbox" ? input.checked : input.value;
+      return f.fromInput ? f.fromInput(raw) : (f.kind === "number" ? (raw === "" ? null : Number(raw)) : raw);
+    };
+    return { f, input, read, label: h("label", { for: id }, f.label) };
+  });
+  const result = h("span", { role: "status" });
+  const submit = async (e) => {
+    e.preventDefault();
+    const body = {};
+    try {
+      for (const { f, read } of inputs) body[f.key] = read();
+    } catch (err) { result.textContent = err.message; result.className = "error"; return; }
+    try {
+      await save(body);
+      result.textContent = "✓";
+      result.className = "ok";
+    } catch (err) { result.textContent = err.message; result.className = "error"; }
+  };
+  return h("form", { class: "settings", onsubmit: submit },
+    ...inputs.map(({ label, input }) => h("div", { class: "field" }, label, input)),
+    h("div", {}, h("button", { type: "submit", class: "primary" }, t("save")), " ", result));
+}
+
+// "billing:3, german" ⇄ {billing: 3, german: 1}
+export const skillsField = (key, label) => ({
+  key, label, kind: "text", placeholder: "billing:3, german",
+  toInput: (v) => Object.entries(v ?? {}).map(([k, n]) => `${k}:${n}`).join(", "),
+  fromInput: (s) => Object.fromEntries(s.split(",").map((x) => x.trim()).filter(Boolean).map((x) => {
+    const [name, level] = x.split(":").map((y) => y.trim());
+    return [name, level ? Number(level) : 1];
+  })),
+});
+
+// JSON inside a form, for the few nested settings (overflow steps, calendars)
+export const jsonField = (key, label) => ({
+  key, label, kind: "textarea", json: true, rows: 3,
+  toInput: (v) => JSON.stringify(v ?? null),
+  fromInput: (s) => {
+    try { return JSON.parse(s || "null"); } catch (err) { throw new Error(`${label}: ${err.message}`); }
+  },
+});
+
+// minutes in the form, seconds in the API; blank: none
+export const minutesField = (key, label) => ({
+  key, label, kind: "number", min: 1, step: "any", size: 6,
+  toInput: (v) => (v == null ? "" : String(+(v / 60).toFixed(2))),
+  fromInput: (s) => (s === "" ? null : Math.round(Number(s) * 60)),
+});

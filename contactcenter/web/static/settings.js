@@ -1,0 +1,81 @@
+// The admin page's queue and SLA-policy settings as forms (PATCH /queues/{id},
+// PATCH /sla-policies/{id}). Nested settings (overflow steps, business-hours calendars) stay
+// JSON fields inside the form; the README describes their shape.
+import { api } from "./api.js";
+import { jsonField, minutesField, settingsForm, skillsField } from "./forms.js";
+import { h, t } from "./ui.js";
+
+const PRIORITIES = ["urgent", "high", "normal", "low"];
+const TARGETS = [["first_response_s", "target_first_response"],
+  ["next_response_s", "target_next_response"], ["resolution_s", "target_resolution"]];
+const orNull = (s) => (typeof s === "string" ? s.trim() || null : s);
+
+export function queueForm(queue, policies, teams, saved) {
+  const fields = [
+    { key: "strategy", label: t("strategy"), kind: "select",
+      options: ["longest_idle", "least_occupied", "round_robin"].map((s) => [s, t(s)]) },
+    { key: "offer_timeout_s", label: t("offer_timeout_s"), kind: "number", min: 5, max: 3600 },
+    { key: "max_attempts", label: t("max_attempts"), kind: "number", min: 1, max: 100 },
+    skillsField("required_skills", t("required_skills")),
+    { key: "language_required", label: t("language_required"), kind: "checkbox" },
+    minutesField("escalate_after_s", t("escalate_after")),
+    { key: "sticky_s", label: t("sticky_s"), kind: "number", min: 0, max: 3600 },
+    { key: "shift_end_drain_s", label: t("shift_end_drain_s"), kind: "number", min: 0, max: 7200 },
+    { key: "shift_end_policy", label: t("shift_end_policy"), kind: "select",
+      options: [["keep", t("keep")], ["requeue", t("requeue_open")]] },
+    { key: "team_id", label: t("team"), kind: "select", fromInput: orNull,
+      options: [["", t("no_team")], ...teams.map((x) => [x.id, x.name])] },
+    { key: "sla_policy_id", label: t("sla_policy"), kind: "select", fromInput: orNull,
+      options: [["", t("brand_default")],
+        ...policies.filter((p) => p.brand_id === queue.brand_id).map((p) => [p.id, p.name])] },
+    { key: "sl_target", label: t("sl_target"), kind: "number", min: 1, max: 99,
+      toInput: (v) => Math.round(v * 100), fromInput: (s) => Number(s) / 100 },
+    { key: "sl_threshold_s", label: t("sl_threshold_s"), kind: "number", min: 1 },
+    { key: "after_hours_reply", label: t("after_hours_reply"), kind: "textarea", fromInput: orNull },
+    jsonField("overflow", t("overflow")),
+  ];
+  return settingsForm(fields, queue, async (body) => {
+    await api(`/queues/${queue.id}`, { method: "PATCH", body });
+    saved?.();
+  });
+}
+
+export function policyForm(policy, saved) {
+  const value = { name: policy.name, calendar: policy.calendar, channels: policy.channels.join(", "),
+    warn_at: policy.warn_at.map((x) => Math.round(x * 100)).join(", "), is_default: policy.is_default };
+  const fields = [{ key: "name", label: t("name"), kind: "text" }];
+  for (const prio of PRIORITIES) {
+    for (const [target, label] of TARGETS) {
+      value[`${prio}.${target}`] = policy.targets[prio]?.[target] ?? null;
+      fields.push(minutesField(`${prio}.${target}`, `${t(prio)} · ${t(label)}`));
+    }
+  }
+  for (const status of ["new", "open", "pending"]) {
+    value[`pause.${status}`] = policy.pause_on.includes(status);
+    fields.push({ key: `pause.${status}`, label: `${t("pause_on")}: ${t(status)}`, kind: "checkbox" });
+  }
+  fields.push(
+    { key: "warn_at", label: t("warn_at"), kind: "text", placeholder: "50, 80" },
+    { key: "channels", label: t("policy_channels"), kind: "text", placeholder: "whatsapp, email" },
+    { key: "is_default", label: t("is_default"), kind: "checkbox" },
+    jsonField("calendar", t("calendar")));
+  return settingsForm(fields, value, async (form) => {
+    const targets = {};
+    for (const prio of PRIORITIES) {
+      const set = Object.fromEntries(TARGETS.map(([k]) => [k, form[`${prio}.${k}`]]));
+      if (Object.values(set).some((v) => v != null)) targets[prio] = set;
+    }
+    const body = {
+      name: form.name, targets, calendar: form.calendar, is_default: form.is_default,
+      pause_on: ["new", "open", "pending"].filter((s) => form[`pause.${s}`]),
+      warn_at: form.warn_at.split(",").map((x) => x.trim()).filter(Boolean).map((x) => Number(x) / 100),
+      channels: form.channels.split(",").map((x) => x.trim()).filter(Boolean),
+    };
+    await api(`/sla-policies/${policy.id}`, { method: "PATCH", body });
+    saved?.();
+  });
+}
+
+export function summary(text, form) {
+  return h("details", {}, h("summary", {}, text), form);
+}

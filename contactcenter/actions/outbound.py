@@ -122,10 +122,16 @@ async def do_deliver(
         "attempt": row["send_attempts"],
     }
     try:
-        files = await _files(stored, ends.public_url, store, target["channel"] in UPLOADS)
+        files = await _files(stored, ends.public_url, store, target["channel"])
         result = await _attempt(
             pool, http, ends, row, target, message_id, now, timeout_s, redis, files
         )
+    except FileNotFoundError:  # deleted from the store: it can never be sent
+        error = "A file of this reply is no longer in the media store; send it again."
+        result = senders.Result("failed", error=error)
+    except StoreError as exc:
+        cause = exc.__cause__ or exc
+        result = senders.Result("retry", error=f"the media store did not answer: {cause}")
     except Exception as exc:  # anything unforeseen: retried, never left stuck in 'sending'
         log.exception("outbound.attempt_crashed", message_id=message_id)
         error = f"internal error while sending: {type(exc).__name__}"
@@ -235,18 +241,27 @@ async def _record(
         return Delivery(outcome="failed", status="failed", error=error, **base)
 
 
+class StoreError(Exception):
+    """The media store did not give a reply's file (it may later)."""
+
+
 async def _files(
-    stored: list[Any], public_url: str, store: MediaStore | None, upload: bool
+    stored: list[Any], public_url: str, store: MediaStore | None, channel: str
 ) -> tuple[OutFile, ...]:
     """A reply's files with their links; with the bytes for the channels that upload them."""
     files = []
     for r in stored:
         data = None
-        if upload:
+        if channel in UPLOADS:
             if store is None:
-                raise RuntimeError("no media store to read the reply's files from")
-            data = await store.get(r["storage_key"])
-        url = link(public_url, r["id"], r["link_token"] or "")
+                raise StoreError("no media store given to the sender")
+            try:
+                data = await store.get(r["storage_key"])
+            except FileNotFoundError:
+                raise
+            except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+                raise StoreError from exc
+        url = link(public_url, r["id"], r["link_token"] or "", r["name"], r["mime_type"])
         files.append(OutFile(r["id"], r["mime_type"], r["size"], r["name"], url, data))
     return tuple(files)
 

@@ -51,10 +51,7 @@ async def do_post(
     link_days: int = 7,
 ) -> Posted:  # fmt: skip
     if ticket.status == "closed" and not note:
-        raise ApiError(
-            ErrorCode.CONFLICT,
-            f"Ticket {ticket.id} is closed; the customer's next message opens a new ticket.",
-        )
+        raise _closed(ticket.id)
     async with conn.transaction():
         brand = str(ticket.brand_id)
         events: list[dict[str, Any]] = []
@@ -95,6 +92,25 @@ async def do_post(
     events.append({"type": "message.created", "brand_id": brand, "ticket_id": ticket.id,
                    "message_id": message.id, "direction": message.direction})  # fmt: skip
     return Posted(message, events, fire_at)
+
+
+def precheck(ticket: Ticket, *, note: bool, template: dict[str, Any] | None,
+             now: datetime) -> None:  # fmt: skip
+    """What do_post would refuse, checked before a reply's files are stored (do_post checks
+    again, under the ticket's lock)."""
+    if note:
+        return
+    if ticket.status == "closed":
+        raise _closed(ticket.id)
+    _check_channel_rules(ticket.channel, ticket.last_inbound_at, now, template,
+                         ticket.platform_conversation_id or "")  # fmt: skip
+
+
+def _closed(ticket_id: int) -> ApiError:
+    return ApiError(
+        ErrorCode.CONFLICT,
+        f"Ticket {ticket_id} is closed; the customer's next message opens a new ticket.",
+    )
 
 
 def _check_channel_rules(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -56,11 +57,13 @@ async def get_link(request: web.Request) -> web.StreamResponse:
 async def _serve(request: web.Request, media_id: int, row: Any) -> web.StreamResponse:
     store = make_store(request.app[keys.SETTINGS])
     name = (row["name"] or f"media-{media_id}").replace('"', "")
+    plain = name.encode("ascii", "replace").decode().replace("?", "_")  # for old clients
     mime = row["mime_type"] or "application/octet-stream"
     shown = mime.split(";")[0] in INLINE  # pictures, sound, video, PDF: shown in the browser
     headers = {
         "Content-Type": mime,
-        "Content-Disposition": f'{"inline" if shown else "attachment"}; filename="{name}"',
+        "Content-Disposition": f'{"inline" if shown else "attachment"}; filename="{plain}"; '
+                               f"filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
         # A customer's file runs nothing on our origin (an SVG or HTML with script included).
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; "

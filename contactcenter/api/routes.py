@@ -21,6 +21,7 @@ from contactcenter.api import (
     media,
     metrics,
     ops,
+    posts,
     reports,
     routing,
     sla,
@@ -95,6 +96,7 @@ class Route:
     status: int = 200
     content_type: str = "application/json"
     files: bool = False  # also multipart/form-data: `text` and `file` parts (api/uploads.py)
+    head: bool = False  # GET also answers HEAD
 
 
 AGENT, SUPERVISOR, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.ADMIN
@@ -130,9 +132,10 @@ ROUTES: tuple[Route, ...] = (
     R("POST", "/google-reviews/{account_id}/push", google_reviews.push,
       "Pub/Sub push of a review notification (OIDC token or ?token=)", "google-reviews",
       status=204),
-    R("GET", "/files/{media_id}/{token}", media.get_link,
-      "A file an agent sent, for the platform or visitor it went to (an expiring link)", "media",
-      content_type="application/octet-stream"),
+    R("GET", "/files/{media_id}/{token}/{name}", media.get_link,
+      "A file an agent sent, for the platform or visitor it went to (an expiring link; HEAD "
+      "too: platforms check size and type first)", "media",
+      content_type="application/octet-stream", head=True),
     # web chat widget (public: a visitor token; CORS to the account's allowed origins)
     R("GET", "/chat/widget.js", webchat.widget, "The embeddable chat widget", "webchat",
       content_type="application/javascript"),
@@ -199,10 +202,10 @@ ROUTES: tuple[Route, ...] = (
     R("GET", f"{V1}/tickets/{{ticket_id}}/messages", tickets.list_messages,
       "A ticket's messages in conversation order", "tickets", AGENT,
       query=PageQuery, response=Page[MessageOut]),
-    R("POST", f"{V1}/tickets/{{ticket_id}}/messages", tickets.post_message,
+    R("POST", f"{V1}/tickets/{{ticket_id}}/messages", posts.post_message,
       "Reply to the customer (queued for delivery; meets the response SLA); files as multipart",
       "tickets", AGENT, body=PostIn, response=MessageOut, status=202, files=True),
-    R("POST", f"{V1}/tickets/{{ticket_id}}/notes", tickets.post_note,
+    R("POST", f"{V1}/tickets/{{ticket_id}}/notes", posts.post_note,
       "Add an internal note (never sent); files as multipart", "tickets", AGENT, body=PostIn,
       response=MessageOut, status=201, files=True),
     R("POST", f"{V1}/tickets/{{ticket_id}}/assign", tickets.assign,
@@ -307,7 +310,10 @@ def _guarded(route: Route) -> Handler:
 
 def setup_routes(app: web.Application) -> None:
     for route in ROUTES:
-        app.router.add_route(route.method, route.path, _guarded(route))
+        if route.head:
+            app.router.add_get(route.path, _guarded(route), allow_head=True)
+        else:
+            app.router.add_route(route.method, route.path, _guarded(route))
     for method, path, page in PAGES:
         app.router.add_route(method, path, page)
 

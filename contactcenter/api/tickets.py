@@ -6,14 +6,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 import asyncpg
 from aiohttp import web
 
 from contactcenter import keys, live, logs
-from contactcenter.actions import replies, routing, sla
+from contactcenter.actions import routing, sla
 from contactcenter.actions import tickets as actions
-from contactcenter.api import uploads
 from contactcenter.api.http import (
     decode_cursor,
     encode_cursor,
@@ -26,7 +24,6 @@ from contactcenter.api.schemas import (
     AttachmentOut,
     MessageOut,
     PageQuery,
-    PostIn,
     SenderOut,
     SlaClockOut,
     TicketListQuery,
@@ -35,11 +32,7 @@ from contactcenter.api.schemas import (
 )
 from contactcenter.api.schemas_routing import AssignIn, TransferIn
 from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.media.fetch import Limits
-from contactcenter.media.store import make_store
 from contactcenter.models import Message, Ticket, User
-from contactcenter.outbound import files as outfiles
-from contactcenter.settings import Settings
 from contactcenter.store import db
 from contactcenter.store import routing as routing_store
 from contactcenter.store import sla as sla_store
@@ -96,74 +89,6 @@ async def tickets_out(conn: asyncpg.Connection, tickets: list[Ticket]) -> list[T
     ]
 
 
-async def post_message(request: web.Request) -> web.Response:
-    """A public reply: queued for delivery through the ticket's channel; meets the SLA."""
-    return await _post(request, note=False)
-
-
-async def post_note(request: web.Request) -> web.Response:
-    """An internal note: visible to the team only, never sent."""
-    return await _post(request, note=True)
-
-
-async def _post(request: web.Request, *, note: bool) -> web.Response:
-    """JSON {text, template}, or multipart/form-data with `text` and `file` parts."""
-    ticket_id = path_int(request, "ticket_id", "ticket")
-    settings = request.app[keys.SETTINGS]
-    template: dict[str, Any] | None = None
-    if request.content_type == "multipart/form-data":
-        limits = Limits(settings.media_max_bytes, tuple(settings.media_types.split(",")))
-        text, files = await uploads.read_post(request, limits)
-    else:
-        body = await parse_body(request, PostIn)
-        text, files = body.text, []
-        template = body.template.model_dump(exclude_defaults=False) if body.template else None
-    user = request[keys.USER]
-    pool = request.app[keys.POOL]
-    async with db.connection(pool) as conn:
-        ticket = await actions.check_ticket(conn, user, ticket_id)
-    if note and template:
-        raise ApiError(ErrorCode.VALIDATION_FAILED, "A note cannot carry a template.")
-    conversation = ticket.platform_conversation_id or ""
-    mimes = [f.mime_type for f in files]
-    if not note and (why := outfiles.refusal(ticket.channel, conversation, mimes, text)):
-        raise ApiError(ErrorCode.CHANNEL_RULE, why)
-    stored = await _store(settings, ticket.brand_id, files)
-    async with db.connection(pool) as conn:
-        posted = await replies.do_post(
-            conn, user, ticket, text, note=note, template=template, files=stored,
-            link_days=settings.media_link_days,
-        )  # fmt: skip
-        found = await conn.fetch(_MEDIA_FOR, [posted.message.id]) if stored else []
-    change = actions.TicketChange(events=posted.events, fire_at=posted.fire_at)
-    await _after(request, change)
-    if not note:
-        try:
-            await live.schedule_delivery(request.app[keys.REDIS], posted.message.id, 1)
-        except Exception:  # the sweep sends it within seconds
-            log.warning("tickets.delivery_request_failed", message_id=posted.message.id,
-                        exc_info=True)  # fmt: skip
-    media = {(r["message_id"], r["position"]): r for r in found}
-    return json_response(message_out(posted.message, media), status=201 if note else 202)
-
-
-async def _store(
-    settings: Settings, brand_id: object, files: list[uploads.Upload]
-) -> list[replies.StoredFile]:
-    """Each file into the media store (before the message's transaction, which names them)."""
-    store = make_store(settings)
-    stored = []
-    for f in files:
-        try:
-            key = await store.put(brand_id, f.data, f.mime_type)
-        except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-            raise ApiError(ErrorCode.STORE_UNAVAILABLE,
-                           f"The media store did not take {f.name} ({exc}); try again in a "
-                           "minute.") from exc  # fmt: skip
-        stored.append(replies.StoredFile(f.name, f.mime_type, len(f.data), key))
-    return stored
-
-
 async def update_ticket(request: web.Request) -> web.Response:
     ticket_id = path_int(request, "ticket_id", "ticket")
     patch = await parse_body(request, TicketPatch)
@@ -173,11 +98,11 @@ async def update_ticket(request: web.Request) -> web.Response:
         change = await actions.do_update_ticket(conn, user, ticket, patch)
         ticket = await actions.check_ticket(conn, user, ticket_id)
         [out] = await tickets_out(conn, [ticket])
-    await _after(request, change)
+    await after_commit(request, change)
     return json_response(out)
 
 
-async def _after(request: web.Request, change: actions.TicketChange) -> None:
+async def after_commit(request: web.Request, change: actions.TicketChange) -> None:
     """After commit: publish, and route the queues whose waiting work or capacity changed."""
     redis = request.app[keys.REDIS]
     if change.events:
@@ -207,7 +132,7 @@ async def _supervisor_move(request: web.Request, move: Move) -> web.Response:
                 await routing_store.queues_of_agent(conn, ticket.assignee_id)
             )
         ticket = await actions.check_ticket(conn, user, ticket_id)
-    await _after(request, change)
+    await after_commit(request, change)
     return json_response(TicketOut.model_validate(ticket))
 
 

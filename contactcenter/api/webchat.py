@@ -205,7 +205,8 @@ async def history(request: web.Request) -> web.StreamResponse:
     return web.json_response({"items": [
         {"id": r["id"], "from": "you" if r["direction"] == "inbound" else "agent",
          "text": r["text"], "sent_at": r["sent_at"].isoformat(),
-         "files": [{"url": link(base, f["id"], f["token"]), "name": f["name"],
+         "files": [{"url": link(base, f["id"], f["token"], f["name"], f["mime_type"]),
+                    "name": f["name"],
                     "mime_type": f["mime_type"]} for f in r["files"]]}
         for r in rows
     ]})  # fmt: skip

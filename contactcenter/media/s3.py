@@ -114,6 +114,19 @@ class S3Store:
             aiohttp.ClientSession(timeout=TIMEOUT) as http,
             http.get(url, headers=headers) as resp,
         ):
+            if resp.status == 404:
+                raise FileNotFoundError(f"S3 has no object {key}")
             if resp.status >= 300:
                 raise OSError(f"S3 GET answered {resp.status}")
             return await resp.read()
+
+    async def delete(self, key: str) -> None:
+        url = self._url(key)
+        headers = sign("DELETE", url, {}, EMPTY_SHA256, self.access_key, self.secret_key,
+                       self.region, datetime.now(UTC))  # fmt: skip
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as http,
+            http.delete(url, headers=headers) as resp,
+        ):
+            if resp.status >= 300 and resp.status != 404:
+                raise OSError(f"S3 DELETE answered {resp.status}")

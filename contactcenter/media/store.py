@@ -16,7 +16,9 @@ from contactcenter.settings import Settings
 class MediaStore(Protocol):
     async def put(self, brand_id: object, data: bytes, mime: str | None = None) -> str: ...
 
-    async def get(self, key: str) -> bytes: ...
+    async def get(self, key: str) -> bytes: ...  # FileNotFoundError when it is not there
+
+    async def delete(self, key: str) -> None: ...
 
 
 class LocalStore:
@@ -36,6 +38,9 @@ class LocalStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
     def path(self, key: str) -> Path:
         return self._path(key)

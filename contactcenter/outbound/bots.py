@@ -39,7 +39,7 @@ def viber_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[s
     }
     if out.files:  # one file, fetched by Viber from the link
         f = out.files[0]
-        shown = sent_as("viber", f.mime_type)
+        shown = sent_as("viber", f.mime_type) or "document"
         if shown == "image":
             body |= {"type": "picture", "media": f.url}
         else:
@@ -76,8 +76,8 @@ def telegram_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], Any
             body["reply_parameters"] = reply
         return f"{base}/sendMessage", {}, body
     f = out.files[0]
-    method, field = TELEGRAM_METHOD[sent_as("telegram", f.mime_type)]
-    form = aiohttp.FormData()
+    method, field = TELEGRAM_METHOD[sent_as("telegram", f.mime_type) or "document"]
+    form = aiohttp.FormData(quote_fields=False)  # names as written (safe_name cleaned them)
     form.add_field("chat_id", str(chat))
     if out.text:
         form.add_field("caption", out.text)

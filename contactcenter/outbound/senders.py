@@ -54,7 +54,7 @@ def whatsapp_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dic
         body |= {"type": "template", "template": out.template}
     elif out.files:  # one file; WhatsApp fetches it from the link
         f = out.files[0]
-        shown = sent_as("whatsapp", f.mime_type)
+        shown = sent_as("whatsapp", f.mime_type) or "document"
         media: dict[str, str] = {"link": f.url}
         if out.text and shown != "audio":
             media["caption"] = out.text
@@ -84,7 +84,7 @@ def messaging_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], di
     message: dict[str, Any] = {"text": out.text or ""}
     if out.files:  # one file, no text (outbound/files.py refuses both at once)
         f = out.files[0]
-        shown = sent_as(out.channel, f.mime_type)
+        shown = sent_as(out.channel, f.mime_type) or "document"
         payload = {"url": f.url, "is_reusable": False}
         message = {"attachment": {"type": "file" if shown == "document" else shown,
                                   "payload": payload}}  # fmt: skip

@@ -15,7 +15,8 @@ WITH m AS (
 SELECT max(id) FROM m;
 
 -- name: newest
-SELECT coalesce(max(message_id), 0) FROM media;
+-- The newest message discovery has seen (agents' files are written with their message).
+SELECT coalesce(max(message_id), 0) FROM media WHERE NOT by_agent;
 
 -- name: claim
 -- A pending media row, leased to this worker for 10 minutes: the download runs without a
@@ -70,9 +71,9 @@ FROM media d JOIN messages m ON m.id = d.message_id WHERE d.id = $1;
 -- the message's attachment order. $7: each file's link token (a reply's files get one, which
 -- the platforms fetch them with), valid until $8.
 INSERT INTO media (brand_id, message_id, position, status, mime_type, size, name, storage_key,
-                   stored_at, link_token, link_until)
+                   stored_at, link_token, link_until, by_agent)
 SELECT $1, $2, (f.ordinality - 1)::smallint, 'stored', f.mime, f.size, f.name, f.key, now(),
-       f.token, CASE WHEN f.token IS NOT NULL THEN $8::timestamptz END
+       f.token, CASE WHEN f.token IS NOT NULL THEN $8::timestamptz END, true
 FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
      WITH ORDINALITY AS f (mime, size, name, key, token, ordinality);
 

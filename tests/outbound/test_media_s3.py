@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
@@ -43,7 +44,7 @@ def test_signature_matches_aws_published_example() -> None:
 async def s3() -> Any:
     """A bucket that checks each request's signature and payload hash, keeping what is PUT."""
     objects: dict[str, tuple[bytes, str]] = {}
-    state = {"fail": False}
+    state: dict[str, Any] = {"fail": False, "puts_left": None}
 
     def check(request: web.Request, body: bytes) -> None:
         assert request.headers["x-amz-content-sha256"] == hashlib.sha256(body).hexdigest()
@@ -54,6 +55,9 @@ async def s3() -> Any:
         assert request.headers["Authorization"] == expect["Authorization"]
 
     async def put(request: web.Request) -> web.Response:
+        if state["puts_left"] is not None:
+            state["fail"] = state["puts_left"] <= 0
+            state["puts_left"] -= 1
         if state["fail"]:
             return web.Response(status=503, text="<Error><Code>SlowDown</Code></Error>")
         body = await request.read()
@@ -67,7 +71,13 @@ async def s3() -> Any:
             return web.Response(status=404)
         return web.Response(body=objects[request.match_info["key"]][0])
 
+    async def delete(request: web.Request) -> web.Response:
+        check(request, b"")
+        objects.pop(request.match_info["key"], None)
+        return web.Response(status=204)
+
     app = web.Application()
+    app.router.add_delete("/media-bucket/{key:.+}", delete)
     app.router.add_put("/media-bucket/{key:.+}", put)
     app.router.add_get("/media-bucket/{key:.+}", get)
     async with TestServer(app) as server:
@@ -120,3 +130,22 @@ async def test_a_failing_bucket_leaves_the_attachment_for_later(
 def test_a_bucket_without_credentials_is_refused_at_start(settings: Settings) -> None:
     with pytest.raises(ValueError, match="CC_MEDIA_S3_SECRET_KEY"):
         Settings(**(settings.model_dump() | {"media_s3_secret_key": None}))
+
+
+async def test_a_reply_whose_second_file_the_bucket_refuses_leaves_nothing_behind(
+    client: Client, world: World, pool: asyncpg.Pool, s3: Any
+) -> None:
+    _, objects, state = s3
+    await post_whatsapp(client, world, fixture("whatsapp/text.json"))
+    await pool.execute("UPDATE tickets SET last_inbound_at = now()")
+    ticket = await pool.fetchval("SELECT id FROM tickets")
+    form = aiohttp.FormData()
+    form.add_field("text", "Both labels")
+    form.add_field("file", b"%PDF-1 one", filename="one.pdf", content_type="application/pdf")
+    form.add_field("file", b"%PDF-1 two", filename="two.pdf", content_type="application/pdf")
+    state["puts_left"] = 1  # the first PUT is taken, the second answered 503
+    resp = await client.post(f"/api/v1/tickets/{ticket}/notes", data=form,
+                             headers=world.auth("agent"))  # fmt: skip
+    assert resp.status == 503 and "two.pdf" in (await resp.json())["error"]["message"]
+    assert objects == {}  # the first file was deleted again
+    assert await pool.fetchval("SELECT count(*) FROM messages WHERE direction = 'note'") == 0

@@ -17,6 +17,7 @@ import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
+from contactcenter.actions import media as media_actions
 from contactcenter.actions.outbound import idempotency_key
 from contactcenter.outbound.files import link
 from contactcenter.settings import Settings
@@ -39,7 +40,7 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def form(text: str, *files: tuple[str, str, bytes]) -> aiohttp.FormData:
-    data = aiohttp.FormData(default_to_multipart=True)
+    data = aiohttp.FormData(default_to_multipart=True, quote_fields=False)  # as browsers send
     if text:
         data.add_field("text", text)
     for name, mime, content in files:
@@ -67,9 +68,9 @@ async def ticket_on(client: Client, world: World, pool: asyncpg.Pool, channel: s
 
 
 async def links(pool: asyncpg.Pool, message_id: int, base: str) -> list[str]:
-    rows = await pool.fetch("SELECT id, link_token FROM media WHERE message_id = $1 "
-                            "ORDER BY position", message_id)  # fmt: skip
-    return [link(base, r["id"], r["link_token"]) for r in rows]
+    rows = await pool.fetch("SELECT id, link_token, name, mime_type FROM media "
+                            "WHERE message_id = $1 ORDER BY position", message_id)  # fmt: skip
+    return [link(base, r["id"], r["link_token"], r["name"], r["mime_type"]) for r in rows]
 
 
 def expected(channel: str, conv: str, urls: list[str], account: str, base: str,
@@ -203,14 +204,19 @@ async def test_files_a_platform_would_refuse_are_refused_at_once_and_nothing_is_
     client: Client, world: World, pool: asyncpg.Pool, settings: Settings
 ) -> None:
     png = ("photo.png", "image/png", PNG)
+    big_png = ("big.png", "image/png", PNG * 52)  # 5.1 MB
+    pdf = ("label.pdf", "application/pdf", PDF)
     refused = {  # channel: (text, files, what the agent is told)
         "x": ("", [png], "X replies cannot carry files"),
         "facebook": ("", [png], "Facebook public replies cannot carry files"),
-        "messenger": (TEXT, [png], "Messenger sends a file without text"),
+        "messenger": (TEXT, [png], "Messenger sends this file without text"),
         "whatsapp": ("", [png, png], "WhatsApp sends 1 file per message; this reply has 2"),
-        "line": ("", [("label.pdf", "application/pdf", PDF)], "LINE sends only these files"),
+        "line": ("", [pdf], "LINE does not take application/pdf files (label.pdf)"),
         "telegram": ("x" * 1025, [png], "Telegram allows 1024 characters of text with a file"),
-    }
+        "viber": ("", [big_png], "big.png is 5.1 MB; Viber takes pictures up to 1 MB"),
+        "instagram": ("", [("notes.txt", "text/plain", b"hi")],
+                      "Instagram does not take text/plain files"),
+    }  # fmt: skip
     for channel, (text, files, why) in refused.items():
         ticket, _, _ = await ticket_on(client, world, pool, channel)
         resp = await client.post(f"/api/v1/tickets/{ticket}/messages", data=form(text, *files),
@@ -218,14 +224,43 @@ async def test_files_a_platform_would_refuse_are_refused_at_once_and_nothing_is_
         error = (await resp.json())["error"]
         assert (resp.status, error["code"]) == (422, "channel_rule"), channel
         assert why in error["message"], (channel, error)
-    audio = ("note.ogg", "audio/ogg", b"OggS" + bytes(500))
     ticket, _, _ = await ticket_on(client, world, pool, "whatsapp")
-    resp = await client.post(f"/api/v1/tickets/{ticket}/messages", data=form(TEXT, audio),
+    audio = ("note.ogg", "audio/ogg", b"OggS" + bytes(500))
+    for text, files, why in [
+        (TEXT, [audio], "WhatsApp sends this file without text"),  # audio has no caption
+        ("", [big_png], "big.png is 5.1 MB; WhatsApp takes pictures up to 5 MB"),
+    ]:
+        resp = await client.post(f"/api/v1/tickets/{ticket}/messages", data=form(text, *files),
+                                 headers=world.auth("agent"))  # fmt: skip
+        assert resp.status == 422 and why in (await resp.json())["error"]["message"]
+    # a Twilio number that sends WhatsApp: WhatsApp's rules, one file per message
+    ticket, _, _ = await ticket_on(client, world, pool, "twilio-sms",
+                                   {"from_number": "whatsapp:+14155550000"})  # fmt: skip
+    resp = await client.post(f"/api/v1/tickets/{ticket}/messages", data=form("", png, pdf),
                              headers=world.auth("agent"))  # fmt: skip
-    assert resp.status == 422  # WhatsApp audio has no caption
+    assert "WhatsApp through Twilio sends 1 file per message" in (await resp.json())["error"][
+        "message"]  # fmt: skip
     assert await pool.fetchval("SELECT count(*) FROM messages WHERE direction = 'outbound'") == 0
     assert await pool.fetchval("SELECT count(*) FROM media") == 0
     assert not any(settings.media_dir.rglob("*"))  # refused before anything was stored
+
+
+async def test_a_reply_the_ticket_refuses_stores_no_file(
+    client: Client, world: World, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """WhatsApp's window closed, the ticket closed: refused before any file is written."""
+    ticket, _, _ = await ticket_on(client, world, pool, "whatsapp")
+    url = f"/api/v1/tickets/{ticket}/messages"
+    await pool.execute("UPDATE tickets SET last_inbound_at = now() - interval '2 days'")
+    resp = await client.post(url, data=form("", ("p.png", "image/png", PNG)),
+                             headers=world.auth("agent"))  # fmt: skip
+    assert (resp.status, (await resp.json())["error"]["code"]) == (409, "window_closed")
+    await pool.execute("UPDATE tickets SET status = 'closed', last_inbound_at = now()")
+    resp = await client.post(url, data=form("", ("p.png", "image/png", PNG)),
+                             headers=world.auth("agent"))  # fmt: skip
+    assert resp.status == 409 and "closed" in (await resp.json())["error"]["message"]
+    assert await pool.fetchval("SELECT count(*) FROM media") == 0
+    assert not any(settings.media_dir.rglob("*"))
 
 
 async def test_limits_on_size_type_and_count(
@@ -234,8 +269,14 @@ async def test_limits_on_size_type_and_count(
     ticket, _, _ = await ticket_on(client, world, pool, "twilio-sms")
     url, auth = f"/api/v1/tickets/{ticket}/messages", world.auth("agent")
     big = ("big.pdf", "application/pdf", bytes(settings.media_max_bytes + 1))
+    huge = ("huge.pdf", "application/pdf", bytes(settings.media_max_bytes + 2 * 1024 * 1024))
+    two_texts = form("one")
+    two_texts.add_field("text", "two")
     cases = [
-        (form(TEXT, big), 413, "CC_MEDIA_MAX_BYTES"),
+        (form(TEXT, big), 413, "CC_MEDIA_MAX_BYTES"),  # found while reading
+        (form(TEXT, huge), 413, "CC_MEDIA_MAX_BYTES"),  # refused by its length, unread
+        (form("", ("x.png", "image/png,text/html", PNG)), 415, "not accepted"),
+        (two_texts, 400, "one `text` field"),
         (form("", ("run.exe", "application/x-msdownload", b"MZ")), 415, "not accepted"),
         (form("", *[("p.png", "image/png", PNG)] * 11), 400, "At most 10 files"),
         (form("", ("empty.pdf", "application/pdf", b"")), 400, "is empty"),
@@ -278,17 +319,88 @@ async def test_the_link_needs_its_token_and_expires(
 ) -> None:
     ticket, _, _ = await ticket_on(client, world, pool, "whatsapp")
     posted = await (await client.post(f"/api/v1/tickets/{ticket}/messages",
-                                      data=form("", ("p.png", "image/png", PNG)),
+                                      data=form("", ("Etikett für Ü", "image/png", PNG)),
                                       headers=world.auth("agent"))).json()  # fmt: skip
-    row = await pool.fetchrow("SELECT id, link_token FROM media WHERE message_id = $1",
-                              posted["id"])  # fmt: skip
-    good = f"/files/{row['id']}/{row['link_token']}"
+    row = await pool.fetchrow("SELECT id, link_token, name, mime_type FROM media "
+                              "WHERE message_id = $1", posted["id"])  # fmt: skip
+    url = link("http://testserver", row["id"], row["link_token"], row["name"], row["mime_type"])
+    good = url.removeprefix("http://testserver")
+    # the file's name, with an extension for its type (Viber wants one), ends the link
+    assert good == f"/files/{row['id']}/{row['link_token']}/Etikett%20f%C3%BCr%20%C3%9C.png"
     got = await client.get(good)
     assert got.status == 200 and await got.read() == PNG
     assert "sandbox" in got.headers["Content-Security-Policy"]
-    for bad in (f"/files/{row['id']}/{'A' * 32}", f"/files/{row['id'] + 1}/{row['link_token']}"):
+    assert got.headers["Content-Disposition"] == (
+        "inline; filename=\"Etikett f_r _\"; filename*=UTF-8''Etikett%20f%C3%BCr%20%C3%9C"
+    )
+    head = await client.head(good)  # platforms look before they fetch
+    assert head.status == 200 and head.headers["Content-Length"] == str(len(PNG))
+    assert head.headers["Content-Type"] == "image/png"
+    base = f"/files/{row['id']}"
+    for bad in (f"{base}/{'A' * 32}/x.png", f"/files/{row['id'] + 1}/{row['link_token']}/x.png"):
         resp = await client.get(bad)
         assert resp.status == 404 and (await resp.json())["error"]["code"] == "not_found"
     await pool.execute("UPDATE media SET link_until = now() - interval '1 second'")
     expired = await client.get(good)
     assert expired.status == 404 and "expired" in (await expired.json())["error"]["message"]
+
+
+async def test_a_file_gone_from_the_store_fails_the_reply_with_the_reason(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any], settings: Settings,
+    fake: Fake,
+) -> None:  # fmt: skip
+    ticket, _, _ = await ticket_on(client, world, pool, "telegram")  # uploads the bytes
+    posted = await (await client.post(f"/api/v1/tickets/{ticket}/messages",
+                                      data=form("", ("my label ü.pdf", "application/pdf", PDF)),
+                                      headers=world.auth("agent"))).json()  # fmt: skip
+    ctx["settings"] = ctx["settings"].model_copy(update={"media_dir": settings.media_dir})
+    key = await pool.fetchval("SELECT storage_key FROM media")
+    moved = settings.media_dir / "aside"
+    (settings.media_dir / key).rename(moved)
+    assert await deliver(ctx, posted["id"]) == "failed"
+    error = await pool.fetchval("SELECT delivery_error FROM messages WHERE id = $1", posted["id"])
+    assert error == "A file of this reply is no longer in the media store; send it again."
+    assert fake.requests == []
+    moved.rename(settings.media_dir / key)  # the same file, once more: its name as written
+    again = await (await client.post(f"/api/v1/tickets/{ticket}/messages",
+                                     data=form("", ("my label ü.pdf", "application/pdf", PDF)),
+                                     headers=world.auth("agent"))).json()  # fmt: skip
+    assert await deliver(ctx, again["id"]) == "sent"
+    assert fake.requests[0]["body"]["document"]["filename"] == "my label ü.pdf"
+
+
+async def test_a_broken_multipart_body_is_a_400(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    ticket, _, _ = await ticket_on(client, world, pool, "whatsapp")
+    body = (b"--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            b"Content-Type image/png\r\n\r\nxx\r\n--B--\r\n")  # fmt: skip
+    resp = await client.post(f"/api/v1/tickets/{ticket}/messages", data=body, headers={
+        "Content-Type": "multipart/form-data; boundary=B", **world.auth("agent")})  # fmt: skip
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_request"
+    assert await pool.fetchval("SELECT count(*) FROM messages WHERE direction = 'outbound'") == 0
+
+
+async def test_agents_files_do_not_hide_customers_attachments_from_discovery(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake
+) -> None:
+    """Discovery looks at messages newer than the newest it has seen (minus an overlap); an
+    agent's file, stored at once with a much newer message, must not count as seen."""
+    ticket, _, _ = await ticket_on(client, world, pool, "whatsapp")
+    photo = {"mime_type": "image/jpeg", "platform_media_id": "1037543291543636", "kind": "image"}
+    inbound = await pool.fetchval(
+        "INSERT INTO messages (brand_id, ticket_id, channel_account_id, direction, text, "
+        "attachments, sender_kind, sent_at) SELECT brand_id, id, channel_account_id, 'inbound', "
+        "'', $2::jsonb, 'contact', now() FROM tickets WHERE id = $1 RETURNING id",
+        ticket, [photo],
+    )  # fmt: skip
+    await pool.execute("SELECT setval(pg_get_serial_sequence('messages', 'id'), $1)",
+                       inbound + 5000)  # fmt: skip
+    resp = await client.post(f"/api/v1/tickets/{ticket}/messages",
+                             data=form("", ("p.png", "image/png", PNG)), headers=world.auth("agent"))  # fmt: skip
+    assert resp.status == 202
+    async with pool.acquire() as conn:
+        await media_actions.do_discover(conn)
+    assert await pool.fetchval("SELECT status FROM media WHERE message_id = $1", inbound) == (
+        "pending"
+    )

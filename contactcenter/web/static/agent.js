@@ -253,6 +253,7 @@ function composer(ticket) {
   const notice = h("p", { role: "note" });
   const templateRow = h("div", { class: "template" }, template, templateLang);
   const sendButton = h("button", { class: "primary", type: "submit" }, t("send"));
+  const files = fileInput("reply-files");
   let rule = "open";
   const apply = (fresh) => {
     rule = windowRule(fresh);
@@ -262,9 +263,9 @@ function composer(ticket) {
       closed: t("window_closed_messenger") }[rule] ?? "";
     templateRow.hidden = rule !== "closed_template";
     sendButton.disabled = rule === "closed";
+    files.input.disabled = rule !== "open" && rule !== "human_agent";  // a template carries no file
   };
   apply(ticket);
-  const files = fileInput("reply-files");
   const send = async (e) => {
     e.preventDefault();
     let body = { text: text.value };

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     media_s3_access_key: str | None = Field(default=None, description="S3 access key id")
     media_s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key")
     media_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0, description="largest attachment")
+    webchat_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        gt=0,
+        description="most bytes of files a web chat visitor sends with one message",
+    )
     media_link_days: int = Field(
         default=7, gt=0, description="how long the link to a file an agent sent stays valid"
     )

@@ -1,6 +1,7 @@
-"""Replies and notes with files: a multipart/form-data POST with one `text` field and up to ten
-`file` parts. Read within the media limits (CC_MEDIA_MAX_BYTES for all files of one post
-together, CC_MEDIA_TYPES), before anything is stored."""
+"""Posts with files: a multipart/form-data body with one `text` field (and whatever other
+fields the endpoint names, once each) and up to ten `file` parts — agents' replies and notes,
+web chat visitors' messages. Read within limits (all files of one post together; the types of
+CC_MEDIA_TYPES), before anything is stored."""
 
 from __future__ import annotations
 
@@ -28,41 +29,56 @@ class Upload:
 
 async def read_post(request: web.Request, limits: Limits) -> tuple[str, list[Upload]]:
     """The text and files of a multipart post; 400/413/415 with the reason otherwise."""
+    fields, files = await read_form(request, limits, ("text",))
+    return fields.get("text", ""), files
+
+
+async def read_form(
+    request: web.Request, limits: Limits, names: tuple[str, ...],
+    setting: str = "CC_MEDIA_MAX_BYTES",
+) -> tuple[dict[str, str], list[Upload]]:  # fmt: skip
+    """The fields `names` (each at most once) and the files; text or a file must be there.
+    `setting`: where the files' limit is configured (named when it is exceeded)."""
     try:
-        return await _read_parts(request, limits)
+        return await _read_parts(request, limits, names, setting)
     except (HttpProcessingError, ValueError, AssertionError, KeyError) as exc:
         raise ApiError(ErrorCode.BAD_REQUEST, f"The multipart body cannot be read: {exc}.") from exc
 
 
-async def _read_parts(request: web.Request, limits: Limits) -> tuple[str, list[Upload]]:
+async def _read_parts(
+    request: web.Request, limits: Limits, names: tuple[str, ...], setting: str
+) -> tuple[dict[str, str], list[Upload]]:
     reader = await request.multipart()
-    text: str | None = None
+    fields: dict[str, str] = {}
     files: list[Upload] = []
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
             raise ApiError(ErrorCode.BAD_REQUEST, "Nested multipart bodies are not accepted.")
-        if part.name == "text":
-            if text is not None:
-                raise ApiError(ErrorCode.VALIDATION_FAILED, "Send one `text` field, not several.")
-            too_long = f"The text is longer than {MAX_TEXT} characters; shorten it."
-            text = (await _read(part, MAX_TEXT * 4, too_long)).decode(errors="replace").strip()
-            if len(text) > MAX_TEXT:
+        if part.name in names:
+            if part.name in fields:
+                twice = f"Send one `{part.name}` field, not several."
+                raise ApiError(ErrorCode.VALIDATION_FAILED, twice)
+            too_long = f"The {part.name} is longer than {MAX_TEXT} characters; shorten it."
+            value = (await _read(part, MAX_TEXT * 4, too_long)).decode(errors="replace").strip()
+            if len(value) > MAX_TEXT:
                 raise ApiError(ErrorCode.VALIDATION_FAILED, too_long)
+            fields[part.name] = value
         elif part.name == "file":
             if len(files) == MAX_FILES:
                 many = f"At most {MAX_FILES} files per message."
                 raise ApiError(ErrorCode.VALIDATION_FAILED, many)
             room = limits.max_bytes - sum(len(f.data) for f in files)
-            files.append(await _file(part, limits, room))
+            files.append(await _file(part, limits, room, setting))
         else:
-            unknown = f"Unknown field {part.name!r}; send `text` and `file` parts."
+            known = ", ".join(f"`{n}`" for n in (*names, "file"))
+            unknown = f"Unknown field {part.name!r}; send {known} parts."
             raise ApiError(ErrorCode.VALIDATION_FAILED, unknown)
-    if not text and not files:
+    if not fields.get("text") and not files:
         raise ApiError(ErrorCode.VALIDATION_FAILED, "Send a text, a file, or both.")
-    return text or "", files
+    return fields, files
 
 
-async def _file(part: BodyPartReader, limits: Limits, room: int) -> Upload:
+async def _file(part: BodyPartReader, limits: Limits, room: int, setting: str) -> Upload:
     name = safe_name(part.filename or "")
     if not name:
         raise ApiError(ErrorCode.VALIDATION_FAILED, "Every `file` part needs a filename.")
@@ -74,7 +90,7 @@ async def _file(part: BodyPartReader, limits: Limits, room: int) -> Upload:
             f"{name} is {mime[:80]!r}, which is not accepted. Allowed: "
             f"{', '.join(limits.types)} (CC_MEDIA_TYPES).",
         )
-    data = await _read(part, room, too_large(limits.max_bytes).message)
+    data = await _read(part, room, too_large(limits.max_bytes, setting).message)
     if not data:
         raise ApiError(ErrorCode.VALIDATION_FAILED, f"{name} is empty.")
     return Upload(name, mime, data)
@@ -91,11 +107,11 @@ async def _read(part: BodyPartReader, room: int, too_big: str) -> bytes:
     return b"".join(chunks)
 
 
-def too_large(limit: int) -> ApiError:
+def too_large(limit: int, setting: str = "CC_MEDIA_MAX_BYTES") -> ApiError:
     return ApiError(
         ErrorCode.PAYLOAD_TOO_LARGE,
-        f"The files of one message may be {limit} bytes together (CC_MEDIA_MAX_BYTES); send "
-        "fewer or smaller files.",
+        f"The files of one message may be {limit} bytes together ({setting}); send fewer or "
+        "smaller files.",
     )
 
 

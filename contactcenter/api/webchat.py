@@ -1,7 +1,8 @@
 """The web chat widget's API: /chat/{account_id}/... (public; a visitor token, not an API token).
 
 POST conversations  → a visitor token (anonymous, or a verified signed-in user of the site)
-POST messages       → the visitor's message, stored like any webhook (group commit, dedup by id)
+POST messages       → the visitor's message, stored like any webhook (group commit, dedup by id);
+                      JSON {text, id}, or multipart with `text`, `id` and `file` parts
 GET  messages       → the conversation so far (no internal notes)
 GET  events?token=  → Server-Sent Events: agents' replies as they are sent
 GET  /chat/widget.js → the embeddable widget
@@ -27,9 +28,11 @@ from pydantic import Field
 
 from contactcenter import constants, keys, logs
 from contactcenter.actions.ingest import IngestUnit
+from contactcenter.api import uploads
 from contactcenter.api.http import parse_body
 from contactcenter.api.schemas import In
 from contactcenter.channels.base import (
+    Attachment,
     InboundBatch,
     InboundMessage,
     clean_text,
@@ -38,8 +41,9 @@ from contactcenter.channels.base import (
 )
 from contactcenter.channels.webchat import origins
 from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.media.fetch import Limits
 from contactcenter.models import ChannelAccount
-from contactcenter.outbound.files import link
+from contactcenter.outbound.files import kind, link
 from contactcenter.store import db
 from contactcenter.store.queries import q
 
@@ -181,18 +185,41 @@ async def start(request: web.Request) -> web.StreamResponse:
 async def post_message(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     visitor = await _visitor(request, account, _bearer(request))
-    body = await parse_body(request, ChatMessageIn)
+    text, given, files = await _message_body(request)
     vid = visitor["visitor_id"]
+    attachments = tuple(  # the bytes go with the message; the media worker stores them
+        Attachment(kind(f.mime_type), f"upload:{n}", f.mime_type, f.name, len(f.data), f.data)
+        for n, f in enumerate(files)
+    )
     message = InboundMessage(
-        platform_message_id=f"{vid}:{body.id or secrets.token_hex(8)}", conversation_id=vid,
+        platform_message_id=f"{vid}:{given or secrets.token_hex(8)}", conversation_id=vid,
         sender_id=vid, sender_name=visitor["display_name"], sent_at=datetime.now(UTC),
-        text=clean_text(body.text), language=visitor["language"],
+        kind="text" if text or not attachments else attachments[0].kind,
+        text=clean_text(text) if text else None, attachments=attachments,
+        language=visitor["language"],
     )  # fmt: skip
     outcome = await request.app[keys.COMMITTER].submit(
         IngestUnit(account, InboundBatch(messages=[message]))
     )
     return web.json_response({"stored": outcome.stored, "duplicates": outcome.duplicates},
                              status=201 if outcome.stored else 200)  # fmt: skip
+
+
+async def _message_body(request: web.Request) -> tuple[str, str | None, list[uploads.Upload]]:
+    """JSON {text, id}, or multipart with `text`, `id` and up to ten `file` parts."""
+    if request.content_type != "multipart/form-data":
+        body = await parse_body(request, ChatMessageIn)
+        return body.text, body.id, []
+    settings = request.app[keys.SETTINGS]
+    setting = "CC_WEBCHAT_MAX_BYTES"
+    if (request.content_length or 0) > settings.webchat_max_bytes + 256 * 1024:
+        raise uploads.too_large(settings.webchat_max_bytes, setting)
+    limits = Limits(settings.webchat_max_bytes, tuple(settings.media_types.split(",")))
+    fields, files = await uploads.read_form(request, limits, ("text", "id"), setting)
+    given = fields.get("id") or None
+    if given is not None and len(given) > 100:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, "id may be 100 characters at most.")
+    return fields.get("text", ""), given, files
 
 
 @cors
@@ -206,8 +233,10 @@ async def history(request: web.Request) -> web.StreamResponse:
         {"id": r["id"], "from": "you" if r["direction"] == "inbound" else "agent",
          "text": r["text"], "sent_at": r["sent_at"].isoformat(),
          "files": [{"url": link(base, f["id"], f["token"], f["name"], f["mime_type"]),
-                    "name": f["name"],
-                    "mime_type": f["mime_type"]} for f in r["files"]]}
+                    "name": f["name"], "mime_type": f["mime_type"]} for f in r["files"]]
+                  if r["direction"] == "outbound" else  # the visitor's own: named, no link
+                  [{"url": None, "name": a.get("name"), "mime_type": a.get("mime_type")}
+                   for a in r["attachments"]]}
         for r in rows
     ]})  # fmt: skip
 

@@ -6,7 +6,7 @@
  * data-user-id / data-user-hash (optional): a signed-in user of your site, hash = hex
  * HMAC-SHA256(the account's hmac_secret, user id), computed on your server. The visitor's token
  * is kept in localStorage, so the conversation survives page loads. Replies arrive live over
- * Server-Sent Events.
+ * Server-Sent Events. Visitors may attach files (the paperclip); agents' files come as links.
  */
 (function () {
   "use strict";
@@ -40,7 +40,9 @@
     ".cc-chat__msg--agent{background:#f1f5f9}" +
     ".cc-chat__file{display:block;margin-top:.2rem;color:#1d4ed8;word-break:break-all}" +
     ".cc-chat__form{display:flex;gap:.4rem;padding:.6rem;border-top:1px solid #e2e8f0}" +
-    ".cc-chat__form input{flex:1;font:inherit;padding:.4rem;border:1px solid #94a3b8;border-radius:.4rem}" +
+    ".cc-chat__form input{flex:1;min-width:0;font:inherit;padding:.4rem;border:1px solid #94a3b8;border-radius:.4rem}" +
+    ".cc-chat__form .cc-chat__attach{background:#e2e8f0;color:#111}" +
+    ".cc-chat__chosen{font-size:.8rem;color:#475569;padding:0 .8rem;word-break:break-all}" +
     ".cc-chat__form button{background:#1d4ed8;color:#fff;border:0;border-radius:.4rem;padding:.4rem .8rem}" +
     ".cc-chat :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}" +
     ".cc-chat__status{font-size:.8rem;color:#475569;padding:0 .8rem}";
@@ -55,8 +57,11 @@
     '<button type="button" class="cc-chat__close" aria-label="Close chat">×</button></div>' +
     '<ol class="cc-chat__log" aria-live="polite"></ol>' +
     '<p class="cc-chat__status" role="status"></p>' +
+    '<p class="cc-chat__chosen" aria-live="polite"></p>' +
     '<form class="cc-chat__form"><label class="cc-chat__label" for="cc-chat-input" hidden>Your message</label>' +
-    '<input id="cc-chat-input" name="text" autocomplete="off" maxlength="4096" placeholder="Type a message…" required>' +
+    '<input id="cc-chat-input" name="text" autocomplete="off" maxlength="4096" placeholder="Type a message…">' +
+    '<input id="cc-chat-files" type="file" multiple hidden>' +
+    '<button type="button" class="cc-chat__attach" aria-label="Attach files">\uD83D\uDCCE</button>' +
     '<button type="submit">Send</button></form></section>';
   document.body.appendChild(root);
   var openButton = root.querySelector(".cc-chat__open");
@@ -65,6 +70,12 @@
   var status = root.querySelector(".cc-chat__status");
   var form = root.querySelector(".cc-chat__form");
   var input = root.querySelector("#cc-chat-input");
+  var picker = root.querySelector("#cc-chat-files");
+  var chosen = root.querySelector(".cc-chat__chosen");
+  root.querySelector(".cc-chat__attach").addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () {
+    chosen.textContent = Array.prototype.map.call(picker.files, function (f) { return "\uD83D\uDCCE " + f.name; }).join("  ");
+  });
   openButton.textContent = title;
   panel.setAttribute("aria-label", title);
   root.querySelector(".cc-chat__title").textContent = title;
@@ -76,12 +87,14 @@
     item.className = "cc-chat__msg cc-chat__msg--" + (message.from === "agent" ? "agent" : "you");
     item.textContent = message.text || "";
     (message.files || []).forEach(function (file) {
-      var a = document.createElement("a");
+      var a = document.createElement(file.url ? "a" : "span");  // the visitor's own: no link
       a.className = "cc-chat__file";
-      a.href = file.url;
-      a.target = "_blank";
-      a.rel = "noopener";
-      a.textContent = "\uD83D\uDCCE " + file.name;
+      if (file.url) {
+        a.href = file.url;
+        a.target = "_blank";
+        a.rel = "noopener";
+      }
+      a.textContent = "\uD83D\uDCCE " + (file.name || "file");
       item.appendChild(a);
     });
     log.appendChild(item);
@@ -89,9 +102,11 @@
   }
 
   function call(method, path, body) {
-    var headers = {"Content-Type": "application/json"};
+    var form = typeof FormData !== "undefined" && body instanceof FormData;  // files: multipart
+    var headers = form ? {} : {"Content-Type": "application/json"};
     if (token) headers.Authorization = "Bearer " + token;
-    return fetch(api + path, {method: method, headers: headers, body: body ? JSON.stringify(body) : undefined})
+    return fetch(api + path, {method: method, headers: headers,
+                              body: body ? (form ? body : JSON.stringify(body)) : undefined})
       .then(function (response) {
         return response.json().then(function (data) {
           if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
@@ -165,13 +180,24 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text) return;
+    var files = Array.prototype.slice.call(picker.files);
+    if (!text && !files.length) return;
     var id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    var body = {text: text, id: id};
+    if (files.length) {
+      body = new FormData();
+      if (text) body.append("text", text);
+      body.append("id", id);
+      files.forEach(function (f) { body.append("file", f, f.name); });
+    }
     input.value = "";
+    picker.value = "";
+    chosen.textContent = "";
     status.textContent = "";
     ready().then(function () {
-      show({id: "you:" + id, from: "you", text: text});
-      return call("POST", "/messages", {text: text, id: id});
+      show({id: "you:" + id, from: "you", text: text,
+            files: files.map(function (f) { return {name: f.name}; })});
+      return call("POST", "/messages", body);
     }).catch(function (error) {
       status.textContent = "Not sent: " + error.message;
       input.value = text;

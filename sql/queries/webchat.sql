@@ -11,7 +11,7 @@ RETURNING visitor_id, display_name, language;
 -- The visitor's latest $3 messages and the replies sent to them (never notes, nothing still
 -- queued or failed), oldest first; with the links of the files agents sent, while valid.
 SELECT * FROM (
-    SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status,
+    SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status, m.attachments,
            CASE WHEN m.direction = 'outbound' AND m.attachments <> '[]'::jsonb THEN (
                SELECT coalesce(jsonb_agg(jsonb_build_object(
                           'id', d.id, 'token', d.link_token, 'name', d.name,

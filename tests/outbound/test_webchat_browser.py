@@ -1,5 +1,6 @@
 """The web chat widget in a real headless Chromium, embedded on another origin (the shop's):
-the visitor writes, a ticket opens, the agent's reply appears live in the widget."""
+the visitor writes, a ticket opens, the agent's reply appears live in the widget; then files go
+both ways."""
 
 from __future__ import annotations
 
@@ -9,17 +10,26 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import async_playwright
 
+from contactcenter.settings import Settings
 from tests.world import World
 from workers.outbound import deliver
 
 Client = TestClient[Any, Any]
 # CC_SCREENSHOT_DIR=docs/screenshots refreshes the README's picture.
 SCREENSHOT_DIR = os.environ.get("CC_SCREENSHOT_DIR")
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    return settings.model_copy(update={"media_dir": tmp_path})
 
 
 def chromium() -> str | None:
@@ -82,6 +92,37 @@ async def test_widget_on_the_shop_page_talks_to_an_agent(
                 await page.reload()  # the conversation survives a page load
                 await page.get_by_role("button", name="Chat with us").click()
                 await page.get_by_text("Yes, it arrives tomorrow.").wait_for(timeout=5000)
+
+                # files both ways: the visitor's photo reaches the ticket, the agent's PDF
+                # arrives as a link the visitor can open
+                await page.locator("#cc-chat-files").set_input_files(
+                    files=[{"name": "label.png", "mimeType": "image/png", "buffer": PNG}]
+                )
+                await box.fill("The label is torn")
+                await page.get_by_role("button", name="Send").click()
+                async with asyncio.timeout(10):
+                    while not await pool.fetchval(
+                        "SELECT count(*) FROM messages WHERE attachments <> '[]'"
+                    ):
+                        await asyncio.sleep(0.05)
+                sent = await pool.fetchrow("SELECT text, attachments FROM messages "
+                                           "WHERE attachments <> '[]'")  # fmt: skip
+                assert sent["text"] == "The label is torn"
+                assert sent["attachments"][0]["name"] == "label.png"
+                await page.get_by_text("📎 label.png").wait_for(timeout=5000)
+                form = aiohttp.FormData(default_to_multipart=True)
+                form.add_field("file", b"%PDF-1.4 invoice", filename="invoice.pdf",
+                               content_type="application/pdf")  # fmt: skip
+                reply = await (await client.post(f"/api/v1/tickets/{ticket['id']}/messages",
+                                                 data=form, headers=world.auth("agent"))).json()  # fmt: skip
+                ctx["settings"] = ctx["settings"].model_copy(update={"public_url": cc})
+                assert await deliver(ctx, reply["id"]) == "sent"
+                link = page.get_by_role("link", name="📎 invoice.pdf")
+                await link.wait_for(timeout=5000)
+                href = await link.get_attribute("href")
+                assert href is not None and href.startswith(f"{cc}/files/")
+                async with aiohttp.ClientSession() as visitor, visitor.get(href) as got:
+                    assert await got.read() == b"%PDF-1.4 invoice"
                 assert errors == []
             finally:
                 await browser.close()

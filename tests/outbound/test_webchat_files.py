@@ -1,0 +1,108 @@
+"""A web chat visitor's files: sent as multipart with the message, stored once (a resend is a
+duplicate), moved into the media store by the worker, opened by agents; limits refused with
+CORS headers so the widget can show why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from contactcenter.settings import Settings
+from tests.outbound.test_webchat import SITE, webchat_account
+from tests.world import World
+from workers.media import fetch_media
+
+Client = TestClient[Any, Any]
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 100
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    return settings.model_copy(update={"media_dir": tmp_path, "webchat_max_bytes": 100_000})
+
+
+def form(text: str, message_id: str, *files: tuple[str, str, bytes]) -> aiohttp.FormData:
+    data = aiohttp.FormData(default_to_multipart=True, quote_fields=False)
+    if text:
+        data.add_field("text", text)
+    data.add_field("id", message_id)
+    for name, mime, content in files:
+        data.add_field("file", content, filename=name, content_type=mime)
+    return data
+
+
+async def _visitor(client: Client, world: World) -> tuple[str, dict[str, str]]:
+    account = await webchat_account(client, world)
+    start = await client.post(f"/chat/{account}/conversations", json={"name": "Ines"},
+                              headers={"Origin": SITE})  # fmt: skip
+    token = (await start.json())["token"]
+    return account, {"Authorization": f"Bearer {token}", "Origin": SITE}
+
+
+async def test_a_visitor_sends_a_screenshot(
+    client: Client, world: World, pool: asyncpg.Pool, ctx: dict[str, Any]
+) -> None:
+    account, auth = await _visitor(client, world)
+    url = f"/chat/{account}/messages"
+    sent = await client.post(url, data=form("It breaks here", "w1", ("shot.png", "image/png", PNG)),
+                             headers=auth)  # fmt: skip
+    assert sent.status == 201 and sent.headers["Access-Control-Allow-Origin"] == SITE
+    again = await client.post(url, data=form("It breaks here", "w1", ("shot.png", "image/png", PNG)),
+                              headers=auth)  # fmt: skip
+    assert (await again.json())["duplicates"] == 1  # the widget's resend: stored once
+    row = await pool.fetchrow("SELECT id, ticket_id, text, attachments FROM messages")
+    assert row["text"] == "It breaks here"
+    assert row["attachments"] == [{"kind": "image", "platform_media_id": "upload:0",
+                                   "mime_type": "image/png", "name": "shot.png",
+                                   "size": len(PNG)}]  # fmt: skip
+    assert await pool.fetchval("SELECT count(*) FROM inline_media") == 1
+    assert await fetch_media(ctx) == {"stored": 1}
+    assert await pool.fetchval("SELECT count(*) FROM inline_media") == 0  # moved to the store
+    shown = await (await client.get(f"/api/v1/tickets/{row['ticket_id']}/messages",
+                                    headers=world.auth("agent"))).json()  # fmt: skip
+    [attachment] = shown["items"][0]["attachments"]
+    got = await client.get(attachment["url"], headers=world.auth("agent"))
+    assert got.status == 200 and await got.read() == PNG
+    history = await (await client.get(url, headers=auth)).json()
+    assert history["items"][0]["files"] == [
+        {"url": None, "name": "shot.png", "mime_type": "image/png"}
+    ]  # the visitor sees their file named; it is not served back to the site
+
+
+async def test_a_file_alone_is_a_message_of_its_kind(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    account, auth = await _visitor(client, world)
+    sent = await client.post(f"/chat/{account}/messages",
+                             data=form("", "w2", ("invoice.pdf", "application/pdf", b"%PDF-1")),
+                             headers=auth)  # fmt: skip
+    assert sent.status == 201
+    assert await pool.fetchval("SELECT kind FROM messages") == "document"
+
+
+async def test_a_visitors_files_are_limited_and_refusals_reach_the_widget(
+    client: Client, world: World, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    account, auth = await _visitor(client, world)
+    url = f"/chat/{account}/messages"
+    cases = [
+        (form("", "w3", ("big.png", "image/png", PNG * 4)), 413, "CC_WEBCHAT_MAX_BYTES"),
+        (form("", "w4", ("x.exe", "application/x-msdownload", b"MZ")), 415, "not accepted"),
+        (form("", "w5"), 400, "Send a text, a file, or both"),
+    ]
+    for data, status, why in cases:
+        resp = await client.post(url, data=data, headers=auth)
+        body = await resp.json()
+        assert resp.status == status and why in body["error"]["message"], body
+        assert resp.headers["Access-Control-Allow-Origin"] == SITE  # the widget can read why
+    stranger = await client.post(url, data=form("hi", "w6", ("shot.png", "image/png", PNG)),
+                                 headers=auth | {"Origin": "https://evil.example"})  # fmt: skip
+    assert stranger.status == 403
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 0
+    assert await pool.fetchval("SELECT count(*) FROM inline_media") == 0
+    assert not any(settings.media_dir.rglob("*"))

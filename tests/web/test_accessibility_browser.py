@@ -1,0 +1,101 @@
+"""Every view checked by axe-core (Deque's WCAG 2 A/AA rules) in Chromium: the sign-in page,
+my work with an offer, a ticket with its reply box, the board with a waiting ticket and the
+admin page with its forms open, in English and German. Any serious or critical violation (a
+control without a name, text without enough contrast, a broken ARIA role) fails the test with
+what axe found. Pages run with reduced motion (which the app honours): an offer fading in is
+measured at its full contrast."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, async_playwright
+
+from tests.helpers import post_whatsapp, wa_hook, wa_text
+from tests.outbound.test_webchat_browser import chromium
+from tests.routing.staffing import route, staff
+from tests.sla.conftest import make_policy
+from tests.web.conftest import PASSWORD
+from tests.world import World
+
+Client = TestClient[Any, Any]
+pytestmark = pytest.mark.usefixtures("passwords")
+RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+         "resultTypes": ["violations"]}  # fmt: skip
+
+
+async def _problems(page: Page, where: str) -> list[str]:
+    found = (await Axe().run(page, options=RULES)).response["violations"]
+    return [f"{where}: {v['id']} ({v['impact']}): {v['help']} — "
+            f"{[n['target'] for n in v['nodes']][:4]}"
+            for v in found if v["impact"] in ("serious", "critical")]  # fmt: skip
+
+
+async def _signed_in(browser: Any, base: str, email: str) -> Page:
+    page: Page = await browser.new_page(
+        viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    )  # no fade while axe looks
+    await page.goto(f"{base}/login")
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{base}/app")
+    return page
+
+
+async def test_every_view_passes_axe(client: Client, world: World, pool: asyncpg.Pool) -> None:
+    base = str(client.make_url("")).rstrip("/")
+    await make_policy(client, world)
+    body = wa_hook(wa_text("wamid.A11Y", "4915100000123", "Hallo?", int(time.time()), name="Ines"))
+    assert (await (await post_whatsapp(client, world, body)).json())["stored"] == 1
+    ticket = await pool.fetchval("SELECT id FROM tickets")
+    await pool.execute("UPDATE users SET language = 'de' WHERE email = 'agent_b@acme.test'")
+    problems: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base}/login")
+            problems += await _problems(page, "sign-in")
+            await page.evaluate("""() => {  // style through the CSSOM: the page's CSP
+                document.body.append(document.createElement("button"));  // forbids style=""
+                const faint = document.createElement("p");
+                faint.textContent = "faint words";
+                Object.assign(faint.style, {color: "#bbb", background: "#fff"});
+                document.body.append(faint);
+            }""")
+            caught = await _problems(page, "planted")  # the checker sees what it should
+            assert any("button-name" in p for p in caught), caught
+            assert any("color-contrast" in p for p in caught), caught
+
+            await staff(client, world, "agent")  # available, so the queue's ticket is offered
+            await route(pool, world.queue.id)
+            agent = await _signed_in(browser, base, "agent@acme.test")
+            await agent.locator("[data-offer]").first.wait_for(timeout=10_000)
+            problems += await _problems(agent, "my work (with an offer)")
+            await agent.goto(f"{base}/app#/ticket/{ticket}")
+            await agent.locator("#reply-text").wait_for()
+            problems += await _problems(agent, "ticket")
+
+            sup = await _signed_in(browser, base, "admin@acme.test")
+            await sup.goto(f"{base}/app#/board")
+            await sup.locator(f'tr[data-queue="{world.queue.id}"]').wait_for()
+            problems += await _problems(sup, "board")
+            await sup.goto(f"{base}/app#/admin")
+            await sup.locator("section[aria-labelledby=qu-h] details summary").first.click()
+            await sup.locator("section[aria-labelledby=sp-h] details summary").first.click()
+            await sup.get_by_label("Agents", exact=True).select_option(label="Agent")
+            await sup.locator("form.planner").wait_for()
+            problems += await _problems(sup, "admin")
+
+            german = await _signed_in(browser, base, "agent_b@acme.test")
+            await german.locator("nav").first.wait_for()
+            problems += await _problems(german, "my work (German)")
+        finally:
+            await browser.close()
+    assert problems == []

@@ -2,8 +2,8 @@
 whether text may go with them, and the link a platform fetches a file from.
 
 Each platform's send API takes files differently (CHANNELS.md, section (e)): WhatsApp,
-Messenger, Instagram, Viber, LINE and Twilio fetch a file from a URL we give; Telegram and
-e-mail take the bytes. A reply that a platform would refuse is refused when the agent posts it,
+Messenger, Instagram, Viber, LINE and Twilio fetch a file from a URL we give; Telegram, Slack
+and e-mail take the bytes. A reply that a platform would refuse is refused when the agent posts it,
 with the reason, never queued to fail later. The limits are the platforms' documented ones.
 """
 
@@ -43,6 +43,7 @@ RULES = {
     "email": Rule(MAX_FILES, {"document": As(ANY, 25 * MB, 100_000)}),
     "webchat": Rule(MAX_FILES, {"document": As(ANY, 25 * MB, 4096)}),
     "api": Rule(MAX_FILES, {"document": As(ANY, 25 * MB, 4096)}),
+    "slack": Rule(MAX_FILES, {"document": As(ANY, 1024 * MB, 4000)}),  # one share, all files
     "twilio-sms": Rule(MAX_FILES, {"document": As(ANY, 5 * MB, 1600)}, total=5 * MB),
     "twilio-whatsapp": Rule(1, {"image": As(("image/jpeg", "image/png"), 5 * MB, 1600),
                                 "document": As(ANY, 16 * MB, 1600)}),

@@ -25,7 +25,7 @@ from contactcenter.outbound.bots import (
     viber_result,
 )
 from contactcenter.outbound.files import sent_as
-from contactcenter.outbound.slack import slack_request, slack_result
+from contactcenter.outbound.slack import send_files, slack_request, slack_result
 from contactcenter.outbound.social import (
     flickr_request,
     flickr_result,
@@ -252,6 +252,8 @@ async def _send(
         url, headers, body = review_reply_request(out, ends.google_business)
     elif out.channel == "flickr":
         url, headers, body = flickr_request(out, ends.flickr)
+    elif out.channel == "slack" and out.files:  # three calls: Slack's external upload
+        return await send_files(http, ends.slack, out, timeout_s)
     elif out.channel == "slack":
         url, headers, body = slack_request(out, ends.slack)
     else:

@@ -58,6 +58,8 @@ class Fake:
                     if part.filename else data.decode()
                 )  # fmt: skip
             return body
+        if request.content_type == "application/octet-stream":  # a file's bytes (Slack's upload)
+            return {"bytes": await request.read()}
         if request.content_type == "application/x-www-form-urlencoded":
             form = await request.post()
             return {k: v[0] if len(v := form.getall(k)) == 1 else v for k in set(form.keys())}
@@ -83,6 +85,13 @@ class Fake:
         if path == "/api/chat.postMessage":
             return {"ok": True, "channel": body["channel"], "ts": f"1764461000.{n:06d}",
                     "message": {"text": body["text"]}}  # fmt: skip
+        if path == "/api/files.getUploadURLExternal":
+            return {"ok": True, "upload_url": f"{self.url}/upload/v1/U{n}", "file_id": f"F{n:04d}"}
+        if path.startswith("/upload/v1/"):
+            return {}
+        if path == "/api/files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"], "title": f["title"]}
+                                          for f in body["files"]]}  # fmt: skip
         if path == "/cb":  # our API channel's callback
             return {"id": f"cb-{n}"}
         if path.rsplit("/", 1)[-1] in ("sendMessage", *TELEGRAM_UPLOADS):
@@ -114,6 +123,9 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/v2/bot/message/push", platform.handle)
     app.router.add_post("/pa/send_message", platform.handle)
     app.router.add_post("/api/chat.postMessage", platform.handle)
+    app.router.add_post("/api/files.getUploadURLExternal", platform.handle)
+    app.router.add_post("/api/files.completeUploadExternal", platform.handle)
+    app.router.add_post("/upload/v1/{upload}", platform.handle)
     app.router.add_post("/2/tweets", platform.handle)
     app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/rest/socialActions/{post}/comments", platform.handle)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
@@ -24,6 +25,11 @@ from workers.outbound import deliver
 Client = TestClient[Any, Any]
 SECRET = "slack-signing-secret"
 JPEG = b"\xff\xd8\xff\xe0" + b"s" * 100
+
+
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    return settings.model_copy(update={"media_dir": tmp_path})
 
 
 async def _account(client: Client, world: World) -> str:
@@ -129,3 +135,39 @@ async def test_a_shared_file_is_fetched_with_the_bot_token(
     ctx["settings"] = settings.model_copy(update={"slack_files_url": files, "media_dir": tmp_path})
     assert await fetch_media(ctx) == {"stored": 1}
     assert await pool.fetchval("SELECT size FROM media") == len(JPEG)
+
+
+async def test_files_go_by_slacks_external_upload_into_the_thread(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """getUploadURLExternal per file (name, length), the bytes to the URL Slack gives, then one
+    completeUploadExternal sharing both in the thread with the text as the message."""
+    assert ctx["settings"].media_dir == tmp_path  # the worker reads what the app stored
+    account = await _account(client, world)
+    await _post(client, account, fixture("slack/thread_reply.json"))
+    tid = await pool.fetchval("SELECT id FROM tickets")
+    form = aiohttp.FormData(default_to_multipart=True, quote_fields=False)
+    form.add_field("text", "Both logs attached")
+    form.add_field("file", JPEG, filename="screen.jpg", content_type="image/jpeg")
+    form.add_field("file", b"line 1\nline 2\n", filename="app.log", content_type="text/plain")
+    resp = await client.post(f"/api/v1/tickets/{tid}/messages", data=form,
+                             headers=world.auth("agent"))  # fmt: skip
+    assert resp.status == 202, await resp.text()
+    assert await deliver(ctx, (await resp.json())["id"]) == "sent"
+    ask1, put1, ask2, put2, share = fake.requests
+    assert (ask1["path"], ask1["auth"], ask1["body"]) == (
+        "/api/files.getUploadURLExternal", "Bearer xoxb-acme",
+        {"filename": "screen.jpg", "length": str(len(JPEG))})  # fmt: skip
+    assert (put1["path"], put1["body"]) == ("/upload/v1/U1", {"bytes": JPEG})
+    assert ask2["body"] == {"filename": "app.log", "length": "14"}
+    assert put2["body"] == {"bytes": b"line 1\nline 2\n"}
+    assert (share["path"], share["auth"], share["body"]) == (
+        "/api/files.completeUploadExternal", "Bearer xoxb-acme",
+        {"files": [{"id": "F0001", "title": "screen.jpg"}, {"id": "F0003", "title": "app.log"}],
+         "channel_id": "C0SHARED", "thread_ts": "1764460600.000100",
+         "initial_comment": "Both logs attached"})  # fmt: skip
+    pid = await pool.fetchval(
+        "SELECT platform_message_id FROM messages WHERE direction = 'outbound'"
+    )
+    assert pid == "C0SHARED:file:F0001"

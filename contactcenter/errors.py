@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     WINDOW_CLOSED = "window_closed"
     CHANNEL_RULE = "channel_rule"  # the platform would refuse it (files it cannot carry)
+    RATE_LIMITED = "rate_limited"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     DATABASE_UNAVAILABLE = "database_unavailable"
@@ -49,6 +50,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.WINDOW_CLOSED: 409,
     ErrorCode.CHANNEL_RULE: 422,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.DATABASE_UNAVAILABLE: 503,

@@ -67,9 +67,9 @@ async def do_ingest(
         async with conn.transaction():
             await _store_messages(conn, messages, reopen_window_s, outcomes, after)
             await _apply_receipts(conn, receipts, outcomes, after)
-    elif messages and any(m.thread or m.verified_email for _, _, m in messages):
-        # e-mail (and verified identities): the message with its thread, attachment bytes and
-        # identity facts, or none of them (a retry must not find the message stored alone)
+    elif messages and any(_more_than_the_row(m) for _, _, m in messages):
+        # e-mail, web chat files, verified identities: the message with its thread, attachment
+        # bytes and identity facts, or none of them (a retry must not find it stored alone)
         async with conn.transaction():
             await _store_messages(conn, messages, reopen_window_s, outcomes, after)
     elif messages:  # a single statement is its own transaction: one round trip in all
@@ -77,6 +77,11 @@ async def do_ingest(
     elif receipts:
         await _apply_receipts(conn, receipts, outcomes, after)
     return outcomes, after
+
+
+def _more_than_the_row(m: InboundMessage) -> bool:
+    """The message needs rows beside its own (thread, bytes, identity facts)."""
+    return bool(m.thread or m.verified_email or any(a.data is not None for a in m.attachments))
 
 
 async def _store_messages(
@@ -99,7 +104,7 @@ async def _store_messages(
     inline = [(r.message_id, n, a.data)
               for (_, _, m), r in zip(messages, results, strict=True) if r.message_id is not None
               for n, a in enumerate(m.attachments) if a.data is not None]  # fmt: skip
-    if inline:  # e-mail only: the attachments' bytes, for the media worker
+    if inline:  # e-mail and web chat: the attachments' bytes, for the media worker
         await store.save_inline(conn, inline)
     verified = {(a.brand_id, a.channel, m.sender_id, m.verified_email)
                 for _, a, m in messages if m.verified_email}  # fmt: skip

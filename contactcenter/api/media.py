@@ -69,10 +69,16 @@ async def _serve(request: web.Request, media_id: int, row: Any) -> web.StreamRes
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; "
                                    "style-src 'unsafe-inline'; sandbox",
     }  # fmt: skip
+    gone = ApiError(ErrorCode.NOT_FOUND, f"File {media_id} is no longer in the media store.")
     if isinstance(store, LocalStore):
-        return web.FileResponse(store.path(row["storage_key"]), headers=headers)
+        path = store.path(row["storage_key"])
+        if not path.is_file():
+            raise gone
+        return web.FileResponse(path, headers=headers)
     try:
         data = await store.get(row["storage_key"])
+    except FileNotFoundError as exc:  # deleted: not worth asking again
+        raise gone from exc
     except (OSError, aiohttp.ClientError, TimeoutError) as exc:
         raise ApiError(
             ErrorCode.STORE_UNAVAILABLE,

@@ -70,6 +70,7 @@ async def _post(request: web.Request, *, note: bool) -> web.Response:
         raise ApiError(ErrorCode.CHANNEL_RULE, why)
     store = make_store(settings)
     stored = await _store(store, ticket.brand_id, files)
+    posted = None
     try:
         async with db.connection(pool) as conn:
             posted = await replies.do_post(
@@ -77,8 +78,12 @@ async def _post(request: web.Request, *, note: bool) -> web.Response:
                 link_days=settings.media_link_days,
             )  # fmt: skip
             found = await conn.fetch(_MEDIA_FOR, [posted.message.id]) if stored else []
+    except ApiError:  # refused inside the transaction: no message names the files
+        await _forget(store, stored)
+        raise
     except BaseException:
-        await _forget(store, stored)  # no message names them: they go
+        if posted is None:  # committed or not is unknown: the files stay (an orphan at worst)
+            log.warning("media.post_failed_files_kept", keys=[f.key for f in stored])
         raise
     await after_commit(request, actions.TicketChange(events=posted.events, fire_at=posted.fire_at))
     if not note:

@@ -29,6 +29,7 @@ from contactcenter.api import (
     users,
     voice,
     webchat,
+    webchat_files,
     webhooks,
     workspace,
 )
@@ -145,7 +146,7 @@ ROUTES: tuple[Route, ...] = (
       body=webchat.StartIn, status=201),
     R("POST", "/chat/{account_id}/messages", webchat.post_message,
       "The visitor's message (Authorization: Bearer <visitor token>)", "webchat",
-      body=webchat.ChatMessageIn, status=201),
+      body=webchat_files.ChatMessageIn, status=201),
     R("GET", "/chat/{account_id}/messages", webchat.history, "The conversation so far",
       "webchat"),
     R("GET", "/chat/{account_id}/events", webchat.events,

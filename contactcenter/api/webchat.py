@@ -28,9 +28,9 @@ from pydantic import Field
 
 from contactcenter import constants, keys, logs
 from contactcenter.actions.ingest import IngestUnit
-from contactcenter.api import uploads
 from contactcenter.api.http import parse_body
 from contactcenter.api.schemas import In
+from contactcenter.api.webchat_files import message_body
 from contactcenter.channels.base import (
     Attachment,
     InboundBatch,
@@ -41,7 +41,6 @@ from contactcenter.channels.base import (
 )
 from contactcenter.channels.webchat import origins
 from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.media.fetch import Limits
 from contactcenter.models import ChannelAccount
 from contactcenter.outbound.files import kind, link
 from contactcenter.store import db
@@ -61,14 +60,6 @@ class StartIn(In):
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
     user_hash: str | None = Field(default=None, max_length=128)
     language: str | None = Field(default=None, max_length=35)
-
-
-class ChatMessageIn(In):
-    text: str = Field(min_length=1, max_length=4096)
-    id: str | None = Field(
-        default=None, min_length=1, max_length=100,
-        description="the widget's id for this message (a resend is stored once)",
-    )  # fmt: skip
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -185,7 +176,7 @@ async def start(request: web.Request) -> web.StreamResponse:
 async def post_message(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     visitor = await _visitor(request, account, _bearer(request))
-    text, given, files = await _message_body(request)
+    text, given, files = await message_body(request, account, visitor)
     vid = visitor["visitor_id"]
     attachments = tuple(  # the bytes go with the message; the media worker stores them
         Attachment(kind(f.mime_type), f"upload:{n}", f.mime_type, f.name, len(f.data), f.data)
@@ -203,23 +194,6 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     )
     return web.json_response({"stored": outcome.stored, "duplicates": outcome.duplicates},
                              status=201 if outcome.stored else 200)  # fmt: skip
-
-
-async def _message_body(request: web.Request) -> tuple[str, str | None, list[uploads.Upload]]:
-    """JSON {text, id}, or multipart with `text`, `id` and up to ten `file` parts."""
-    if request.content_type != "multipart/form-data":
-        body = await parse_body(request, ChatMessageIn)
-        return body.text, body.id, []
-    settings = request.app[keys.SETTINGS]
-    setting = "CC_WEBCHAT_MAX_BYTES"
-    if (request.content_length or 0) > settings.webchat_max_bytes + 256 * 1024:
-        raise uploads.too_large(settings.webchat_max_bytes, setting)
-    limits = Limits(settings.webchat_max_bytes, tuple(settings.media_types.split(",")))
-    fields, files = await uploads.read_form(request, limits, ("text", "id"), setting)
-    given = fields.get("id") or None
-    if given is not None and len(given) > 100:
-        raise ApiError(ErrorCode.VALIDATION_FAILED, "id may be 100 characters at most.")
-    return fields.get("text", ""), given, files
 
 
 @cors

@@ -88,8 +88,8 @@ async def locate(
             raise Refused(f"not a Slack file URL: {ref[:100]}")
         url = ends["slack_files"].rstrip("/") + "/" + ref.removeprefix(prefix)
         return url, {"Authorization": f"Bearer {creds['bot_token']}"}
-    if channel == "email":  # its parts are stored with the message (inline_media)
-        raise Refused("the e-mail's attachment content was not kept (received before 0013)")
+    if channel in ("email", "webchat"):  # the bytes are stored with the message (inline_media)
+        raise Refused(f"the {channel} attachment's content was not kept with the message")
     raise Refused(f"downloading {channel} media is not supported yet")
 
 

@@ -60,7 +60,9 @@ async def send_files(
                 got = await resp.json(content_type=None)
                 if resp.status >= 300 or not (isinstance(got, dict) and got.get("ok")):
                     return slack_result(resp.status, got)
-            async with http.post(got["upload_url"], data=f.data or b"", timeout=timeout) as resp:
+            # the bytes get time for their size too: at least 256 KB/s
+            slow = aiohttp.ClientTimeout(total=timeout_s + len(f.data or b"") / (256 * 1024))
+            async with http.post(got["upload_url"], data=f.data or b"", timeout=slow) as resp:
                 if resp.status >= 300:
                     return slack_result(resp.status, {"error": f"upload answered {resp.status}"})
             uploaded.append({"id": got["file_id"], "title": f.name})

@@ -177,30 +177,37 @@
   openButton.addEventListener("click", function () { toggle(panel.hidden); });
   root.querySelector(".cc-chat__close").addEventListener("click", function () { toggle(false); });
   root.addEventListener("keydown", function (event) { if (event.key === "Escape") toggle(false); });
+  // A message that did not go out is sent again as it was, with the same id: if it did arrive
+  // after all, the server stores it once.
+  var pending = null;
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
     var files = Array.prototype.slice.call(picker.files);
-    if (!text && !files.length) return;
-    var id = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
-    var body = {text: text, id: id};
-    if (files.length) {
+    var again = pending && pending.text === text && !files.length;
+    if (!again && !text && !files.length) return;
+    var message = again ? pending : {text: text, files: files,
+      id: Date.now().toString(36) + Math.random().toString(36).slice(2, 8)};
+    var body = {text: message.text, id: message.id};
+    if (message.files.length) {
       body = new FormData();
-      if (text) body.append("text", text);
-      body.append("id", id);
-      files.forEach(function (f) { body.append("file", f, f.name); });
+      if (message.text) body.append("text", message.text);
+      body.append("id", message.id);
+      message.files.forEach(function (f) { body.append("file", f, f.name); });
     }
+    pending = null;
     input.value = "";
     picker.value = "";
     chosen.textContent = "";
     status.textContent = "";
     ready().then(function () {
-      show({id: "you:" + id, from: "you", text: text,
-            files: files.map(function (f) { return {name: f.name}; })});
+      show({id: "you:" + message.id, from: "you", text: message.text,
+            files: message.files.map(function (f) { return {name: f.name}; })});
       return call("POST", "/messages", body);
     }).catch(function (error) {
-      status.textContent = "Not sent: " + error.message;
-      input.value = text;
+      pending = message;
+      status.textContent = "Not sent: " + error.message + (message.files.length ? " (Send tries again with the files)" : "");
+      input.value = message.text;
     });
   });
 })();

@@ -404,3 +404,20 @@ async def test_agents_files_do_not_hide_customers_attachments_from_discovery(
     assert await pool.fetchval("SELECT status FROM media WHERE message_id = $1", inbound) == (
         "pending"
     )
+
+
+async def test_a_file_gone_from_the_store_is_a_404_not_a_retry(
+    client: Client, world: World, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ticket, _, _ = await ticket_on(client, world, pool, "whatsapp")
+    posted = await (await client.post(f"/api/v1/tickets/{ticket}/messages",
+                                      data=form("", ("p.png", "image/png", PNG)),
+                                      headers=world.auth("agent"))).json()  # fmt: skip
+    row = await pool.fetchrow("SELECT id, link_token, storage_key FROM media")
+    (settings.media_dir / row["storage_key"]).unlink()
+    for url, headers in ((f"/files/{row['id']}/{row['link_token']}/p.png", {}),
+                         (f"/api/v1/media/{row['id']}", world.auth("agent"))):  # fmt: skip
+        resp = await client.get(url, headers=headers)
+        assert resp.status == 404, url
+        assert "no longer in the media store" in (await resp.json())["error"]["message"]
+    assert posted["attachments"][0]["name"] == "p.png"

@@ -17,9 +17,11 @@ Client = TestClient[Any, Any]
 SITE = "https://shop.example.com"
 
 
-async def webchat_account(client: Client, world: World, **extra: str) -> str:
+async def webchat_account(
+    client: Client, world: World, name: str = "Site chat", **extra: str
+) -> str:
     resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
-        "brand_id": str(world.brand.id), "channel": "webchat", "name": "Site chat",
+        "brand_id": str(world.brand.id), "channel": "webchat", "name": name,
         "queue_id": str(world.queue.id),
         "credentials": {"allowed_origins": f"{SITE}, https://www.shop.example.com"} | extra,
     })  # fmt: skip

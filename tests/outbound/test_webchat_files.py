@@ -12,7 +12,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from contactcenter.api import webchat_files
 from contactcenter.settings import Settings
+from contactcenter.store import ingest as ingest_store
 from tests.outbound.test_webchat import SITE, webchat_account
 from tests.world import World
 from workers.media import fetch_media
@@ -106,3 +108,62 @@ async def test_a_visitors_files_are_limited_and_refusals_reach_the_widget(
     assert await pool.fetchval("SELECT count(*) FROM messages") == 0
     assert await pool.fetchval("SELECT count(*) FROM inline_media") == 0
     assert not any(settings.media_dir.rglob("*"))
+
+
+async def test_a_message_and_its_files_are_stored_together_or_not_at_all(
+    client: Client, world: World, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes go in the message's transaction: if they cannot be written, the message is
+    not stored either, and the widget's resend (same id) stores both."""
+    account, auth = await _visitor(client, world)
+    real = ingest_store.save_inline
+    calls = 0
+
+    async def failing_once(conn: Any, rows: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("disk full")
+        await real(conn, rows)
+
+    monkeypatch.setattr(ingest_store, "save_inline", failing_once)
+    url = f"/chat/{account}/messages"
+    failed = await client.post(url, data=form("see", "w7", ("shot.png", "image/png", PNG)),
+                               headers=auth)  # fmt: skip
+    assert failed.status == 500 and failed.headers["Access-Control-Allow-Origin"] == SITE
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 0
+    resent = await client.post(url, data=form("see", "w7", ("shot.png", "image/png", PNG)),
+                               headers=auth)  # fmt: skip
+    assert resent.status == 201 and (await resent.json())["stored"] == 1
+    assert await pool.fetchval("SELECT count(*) FROM inline_media") == 1
+
+
+async def test_files_can_be_switched_off_and_are_throttled(
+    client: Client, world: World, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webchat_files, "FILES_PER_VISITOR", 2)
+    account, auth = await _visitor(client, world)
+    url = f"/chat/{account}/messages"
+    for n in (1, 2):
+        ok = await client.post(url, data=form("", f"t{n}", ("a.png", "image/png", PNG)),
+                               headers=auth)  # fmt: skip
+        assert ok.status == 201
+    third = await client.post(url, data=form("", "t3", ("a.png", "image/png", PNG)), headers=auth)
+    assert third.status == 429 and third.headers["Access-Control-Allow-Origin"] == SITE
+    assert (await third.json())["error"]["code"] == "rate_limited"
+    text = await client.post(url, json={"text": "still here", "id": "t4"}, headers=auth)
+    assert text.status == 201  # text is not throttled
+
+    for setting, who in (("off", "visitors"), ("verified", "anonymous visitors")):
+        other = await webchat_account(client, world, f"chat {setting}", visitor_files=setting)
+        start = await client.post(f"/chat/{other}/conversations", json={},
+                                  headers={"Origin": SITE})  # fmt: skip
+        token = (await start.json())["token"]
+        refused = await client.post(
+            f"/chat/{other}/messages",
+            data=form("", "v1", ("a.png", "image/png", PNG)),
+            headers={"Authorization": f"Bearer {token}", "Origin": SITE},
+        )
+        assert refused.status == 403
+        assert f"does not take files from {who}" in (await refused.json())["error"]["message"]
+    assert await pool.fetchval("SELECT count(*) FROM inline_media") == 2

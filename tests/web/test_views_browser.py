@@ -42,7 +42,13 @@ async def test_reply_rules_language_transfer_and_admin(
     assert (await (await post_whatsapp(client, world, body)).json())["stored"] == 1
     ticket = await pool.fetchval("SELECT id FROM tickets")
     await pool.execute("UPDATE users SET language = 'de' WHERE email = 'supervisor@acme.test'")
-    policy = await make_policy(client, world)
+    low_off = {"first_response_s": None, "next_response_s": None, "resolution_s": None}
+    policy = await make_policy(client, world, targets={  # "low": listed, no clocks
+        "normal": {"first_response_s": 600, "next_response_s": 1200, "resolution_s": 86400},
+        "low": low_off}, warn_at=[0.875])  # fmt: skip
+    resp = await client.patch(f"/api/v1/queues/{world.queue.id}", headers=world.auth("admin"),
+                              json={"escalate_after_s": 45})  # 0.75 min in the form  # fmt: skip
+    assert resp.status == 200
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
@@ -93,6 +99,7 @@ async def test_reply_rules_language_transfer_and_admin(
             assert (saved["sl_target"], saved["sl_threshold_s"], saved["required_skills"],
                     saved["sla_policy_id"]) == (0.9, 30, {"billing": 3, "german": 1},
                                                 policy["id"])  # fmt: skip
+            assert saved["escalate_after_s"] == 45  # untouched: not sent, not rounded
             policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
             await policy_form.locator("summary").click()
             await policy_form.get_by_label("high · first response (min)").fill("5")
@@ -107,6 +114,8 @@ async def test_reply_rules_language_transfer_and_admin(
                                                 "resolution_s": None}  # fmt: skip
             assert saved["targets"]["normal"] == policy["targets"]["normal"]  # untouched
             assert saved["pause_on"] == ["open", "pending"]
+            assert saved["targets"]["low"] == low_off  # still "no clocks for low"
+            assert saved["warn_at"] == [0.875]  # untouched
             policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
             await policy_form.locator("summary").click()
             await policy_form.get_by_label("Business hours").fill('{"timezone": "Mars/Olympus"}')

@@ -1,5 +1,6 @@
 // Settings forms from a list of fields: each field knows its input and how a value goes into
-// it and comes back out. The API checks what is saved; its error is shown as written.
+// it and comes back out. Only what the admin changed is sent (a setting nobody touched is never
+// rewritten, nor rounded); the API checks it and its error is shown as written.
 import { h, t } from "./ui.js";
 
 let serial = 0;
@@ -27,17 +28,23 @@ export function settingsForm(fields, value, save) {
       const raw = f.kind === "checkbox" ? input.checked : input.value;
       return f.fromInput ? f.fromInput(raw) : (f.kind === "number" ? (raw === "" ? null : Number(raw)) : raw);
     };
-    return { f, input, read, label: h("label", { for: id }, f.label) };
+    return { f, input, read, label: h("label", { for: id }, f.label), before: JSON.stringify(shown ?? null) };
   });
+  for (const field of inputs) {  // as the form shows it, read back: the baseline for "changed"
+    try { field.before = JSON.stringify(field.read()); } catch { field.before = null; }
+  }
   const result = h("span", { role: "status" });
   const submit = async (e) => {
     e.preventDefault();
-    const body = {};
+    const all = {}, changed = {};
     try {
-      for (const { f, read } of inputs) body[f.key] = read();
+      for (const { f, read, before } of inputs) {
+        all[f.key] = read();
+        if (JSON.stringify(all[f.key]) !== before) changed[f.key] = all[f.key];
+      }
     } catch (err) { result.textContent = err.message; result.className = "error"; return; }
     try {
-      await save(body);
+      await save(changed, all);
       result.textContent = "✓";
       result.className = "ok";
     } catch (err) { result.textContent = err.message; result.className = "error"; }
@@ -66,9 +73,9 @@ export const jsonField = (key, label) => ({
   },
 });
 
-// minutes in the form, seconds in the API; blank: none
+// minutes in the form, seconds in the API; blank: none (the API checks the range)
 export const minutesField = (key, label) => ({
-  key, label, kind: "number", min: 1, step: "any", size: 6,
+  key, label, kind: "number", step: "any", size: 6,
   toInput: (v) => (v == null ? "" : String(+(v / 60).toFixed(2))),
   fromInput: (s) => (s === "" ? null : Math.round(Number(s) * 60)),
 });

@@ -26,7 +26,7 @@ export async function drawShifts(box, userId) {
       exceptions: exceptions.values() };
     if (country.value.trim()) {
       body.holidays = { country: country.value.trim().toUpperCase() };
-      if (region.value.trim()) body.holidays.region = region.value.trim().toUpperCase();
+      if (region.value.trim()) body.holidays.region = region.value.trim();  // "BY", "Augsburg"
     }
     try {
       await api(`/users/${userId}/shifts`, { method: "PUT", body });
@@ -70,7 +70,9 @@ const id = (name) => `sh-${name}-${++serial}`;
 
 function timeInput(name, value, label) {
   const key = id(name);
-  const input = h("input", { id: key, type: "time", value: value ?? "", required: true });
+  // a time input cannot hold 24:00; 00:00 is the same end (an end <= start is the next day)
+  const input = h("input", { id: key, type: "time", value: value === "24:00" ? "00:00" : value ?? "",
+    required: true });
   return { input, el: [h("label", { for: key, class: "sr-only" }, label), input] };
 }
 

@@ -1,0 +1,82 @@
+"""A web chat visitor's message body: JSON {text, id}, or multipart with `text`, `id` and up to
+ten `file` parts. Visitors are anonymous, so files are bounded three ways: the account decides
+whether visitors may send files at all (credential `visitor_files`: "on", "verified" for
+signed-in users of the site only, or "off"); CC_WEBCHAT_MAX_BYTES per message; and at most
+FILES_PER_VISITOR messages with files per visitor and FILES_PER_ADDRESS per address an hour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import Field
+
+from contactcenter import keys
+from contactcenter.api import uploads
+from contactcenter.api.http import parse_body
+from contactcenter.api.schemas import In
+from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.media.fetch import Limits
+from contactcenter.models import ChannelAccount
+from contactcenter.web.session import client_address
+
+FILES_PER_VISITOR = 20  # messages with files, per hour
+FILES_PER_ADDRESS = 60
+WINDOW_S = 3600
+SETTING = "CC_WEBCHAT_MAX_BYTES"
+
+
+class ChatMessageIn(In):
+    text: str = Field(min_length=1, max_length=4096)
+    id: str | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="the widget's id for this message (a resend is stored once)",
+    )  # fmt: skip
+
+
+async def message_body(
+    request: web.Request, account: ChannelAccount, visitor: Any
+) -> tuple[str, str | None, list[uploads.Upload]]:
+    """The visitor's text, the widget's id for the message, and the files."""
+    if request.content_type != "multipart/form-data":
+        body = await parse_body(request, ChatMessageIn)
+        return body.text, body.id, []
+    _may_send_files(account, visitor["visitor_id"])
+    settings = request.app[keys.SETTINGS]
+    if (request.content_length or 0) > settings.webchat_max_bytes + 256 * 1024:
+        raise uploads.too_large(settings.webchat_max_bytes, SETTING)
+    await _throttle(request, visitor["visitor_id"])
+    limits = Limits(settings.webchat_max_bytes, tuple(settings.media_types.split(",")))
+    fields, files = await uploads.read_form(request, limits, ("text", "id"), SETTING)
+    given = fields.get("id") or None
+    if given is not None and len(given) > 100:
+        raise ApiError(ErrorCode.VALIDATION_FAILED, "id may be 100 characters at most.")
+    return fields.get("text", ""), given, files
+
+
+def _may_send_files(account: ChannelAccount, visitor_id: str) -> None:
+    allowed = str(account.credentials.get("visitor_files") or "on")
+    if allowed == "off" or (allowed == "verified" and not visitor_id.startswith("user:")):
+        who = "visitors" if allowed == "off" else "anonymous visitors"
+        raise ApiError(
+            ErrorCode.FORBIDDEN,
+            f"This chat does not take files from {who}; send the message as text.",
+        )
+
+
+async def _throttle(request: web.Request, visitor_id: str) -> None:
+    """Counted before the body is read: a refused sender uploads nothing."""
+    redis = request.app[keys.REDIS]
+    counters = {f"cc:chatfiles:visitor:{visitor_id}": FILES_PER_VISITOR,
+                f"cc:chatfiles:addr:{client_address(request)}": FILES_PER_ADDRESS}  # fmt: skip
+    async with redis.pipeline(transaction=False) as pipe:
+        for key in counters:
+            pipe.set(key, 0, ex=WINDOW_S, nx=True)
+            pipe.incr(key)
+        counts = (await pipe.execute())[1::2]
+    if any(n > limit for n, limit in zip(counts, counters.values(), strict=True)):
+        raise ApiError(
+            ErrorCode.RATE_LIMITED,
+            "Too many files from here in the last hour; send text, or try again later.",
+        )

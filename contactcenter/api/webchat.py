@@ -30,7 +30,7 @@ from contactcenter import constants, keys, logs
 from contactcenter.actions.ingest import IngestUnit
 from contactcenter.api.http import parse_body
 from contactcenter.api.schemas import In
-from contactcenter.api.webchat_files import message_body
+from contactcenter.api.webchat_files import STARTS_PER_ADDRESS, message_body, over_limit
 from contactcenter.channels.base import (
     Attachment,
     InboundBatch,
@@ -45,6 +45,7 @@ from contactcenter.models import ChannelAccount
 from contactcenter.outbound.files import kind, link
 from contactcenter.store import db
 from contactcenter.store.queries import q
+from contactcenter.web.session import client_address
 
 log = logs.get_logger(__name__)
 KEEPALIVE_S = 15.0
@@ -149,6 +150,12 @@ async def start(request: web.Request) -> web.StreamResponse:
     else a new anonymous visitor."""
     account = await _account(request)
     body = await parse_body(request, StartIn)
+    address = client_address(request)
+    if await over_limit(request, {f"cc:chatstart:addr:{address}": STARTS_PER_ADDRESS}):
+        raise ApiError(
+            ErrorCode.RATE_LIMITED,
+            "Too many new chats from this address in the last hour; try again later.",
+        )
     secret = str(account.credentials.get("hmac_secret", ""))
     if body.user_id is not None:
         expected = hmac.new(secret.encode(), body.user_id.encode(), hashlib.sha256).hexdigest()

@@ -23,6 +23,7 @@ from contactcenter.web.session import client_address
 
 FILES_PER_VISITOR = 20  # messages with files, per hour
 FILES_PER_ADDRESS = 60
+STARTS_PER_ADDRESS = 30  # new conversations (visitor tokens) per address, per hour
 WINDOW_S = 3600
 SETTING = "CC_WEBCHAT_MAX_BYTES"
 
@@ -67,16 +68,21 @@ def _may_send_files(account: ChannelAccount, visitor_id: str) -> None:
 
 async def _throttle(request: web.Request, visitor_id: str) -> None:
     """Counted before the body is read: a refused sender uploads nothing."""
-    redis = request.app[keys.REDIS]
     counters = {f"cc:chatfiles:visitor:{visitor_id}": FILES_PER_VISITOR,
                 f"cc:chatfiles:addr:{client_address(request)}": FILES_PER_ADDRESS}  # fmt: skip
-    async with redis.pipeline(transaction=False) as pipe:
-        for key in counters:
-            pipe.set(key, 0, ex=WINDOW_S, nx=True)
-            pipe.incr(key)
-        counts = (await pipe.execute())[1::2]
-    if any(n > limit for n, limit in zip(counts, counters.values(), strict=True)):
+    if await over_limit(request, counters):
         raise ApiError(
             ErrorCode.RATE_LIMITED,
             "Too many files from here in the last hour; send text, or try again later.",
         )
+
+
+async def over_limit(request: web.Request, counters: dict[str, int]) -> bool:
+    """Count one more for each key (an hour's window from its first count); True when any is
+    past its limit."""
+    async with request.app[keys.REDIS].pipeline(transaction=False) as pipe:
+        for key in counters:
+            pipe.set(key, 0, ex=WINDOW_S, nx=True)  # SET NX EX + INCR: Redis 6.2 too
+            pipe.incr(key)
+        counts = (await pipe.execute())[1::2]
+    return any(n > limit for n, limit in zip(counts, counters.values(), strict=True))

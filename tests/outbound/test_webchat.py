@@ -8,8 +8,10 @@ import hmac
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
+from contactcenter.api import webchat
 from tests.world import World
 from workers.outbound import deliver
 
@@ -110,3 +112,17 @@ async def test_the_widget_script_is_served(client: Client) -> None:
     resp = await client.get("/chat/widget.js")
     assert resp.status == 200 and resp.content_type == "application/javascript"
     assert "EventSource" in await resp.text()
+
+
+async def test_new_chats_are_throttled_per_address(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Visitor tokens are free to make; an address may start a bounded number an hour."""
+    monkeypatch.setattr(webchat, "STARTS_PER_ADDRESS", 3)
+    account = await webchat_account(client, world)
+    url = f"/chat/{account}/conversations"
+    for _ in range(3):
+        assert (await client.post(url, json={}, headers={"Origin": SITE})).status == 201
+    refused = await client.post(url, json={}, headers={"Origin": SITE})
+    assert refused.status == 429 and refused.headers["Access-Control-Allow-Origin"] == SITE
+    assert "Too many new chats" in (await refused.json())["error"]["message"]

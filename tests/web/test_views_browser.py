@@ -84,6 +84,9 @@ async def test_reply_rules_language_transfer_and_admin(
                 admin.get_by_text(f"/webhooks/whatsapp/{world.whatsapp.id}")
             ).to_be_visible()
             # a queue's settings and an SLA policy's targets, in forms
+            policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
+            await policy_form.locator("summary").click()
+            await policy_form.get_by_label("Name").fill("Standard (chat)")  # not saved yet
             queue_form = admin.locator(f'li[data-queue="{world.queue.id}"]')
             await queue_form.locator("summary").click()
             await queue_form.get_by_label("Service level target (%)").fill("90")
@@ -100,8 +103,8 @@ async def test_reply_rules_language_transfer_and_admin(
                     saved["sla_policy_id"]) == (0.9, 30, {"billing": 3, "german": 1},
                                                 policy["id"])  # fmt: skip
             assert saved["escalate_after_s"] == 45  # untouched: not sent, not rounded
-            policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
-            await policy_form.locator("summary").click()
+            # saving the queue drew only the queue again: the policy form kept what was typed
+            await expect(policy_form.get_by_label("Name")).to_have_value("Standard (chat)")
             await policy_form.get_by_label("high · first response (min)").fill("5")
             await policy_form.get_by_label("Clocks pause while: open").check()
             await policy_form.get_by_role("button", name="Save").click()
@@ -116,8 +119,8 @@ async def test_reply_rules_language_transfer_and_admin(
             assert saved["pause_on"] == ["open", "pending"]
             assert saved["targets"]["low"] == low_off  # still "no clocks for low"
             assert saved["warn_at"] == [0.875]  # untouched
-            policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')
-            await policy_form.locator("summary").click()
+            assert saved["name"] == "Standard (chat)"
+            policy_form = admin.locator(f'li[data-policy="{policy["id"]}"]')  # drawn again, open
             await policy_form.get_by_label("Business hours").fill('{"timezone": "Mars/Olympus"}')
             await policy_form.get_by_role("button", name="Save").click()
             await expect(policy_form.locator(".error")).to_contain_text("Mars/Olympus")

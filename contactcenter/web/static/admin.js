@@ -10,8 +10,24 @@ export async function adminView(main) {
     api("/channel-accounts?limit=200"), api("/queues?limit=200"), api("/sla-policies?limit=200"),
     api("/agents"), api("/teams?limit=200"),
   ]);
-  const again = () => adminView(main);  // after a save: the summaries show the new settings
   const shifts = h("div", {});
+  // After a save only that item is drawn again, from the server's answer (other open forms
+  // keep what is typed in them); its form stays open with the saved values as its baseline.
+  const queueItem = (q, open = false) => {
+    const li = h("li", { "data-queue": q.id }, h("strong", {}, q.name),
+      ` · ${t(q.strategy)} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
+      summary(t("edit"), queueForm(q, policies.items, teams.items,
+        async () => li.replaceWith(queueItem(await api(`/queues/${q.id}`), true))), open));
+    return li;
+  };
+  const policyItem = (p, open = false) => {
+    const li = h("li", { "data-policy": p.id }, h("strong", {}, p.name),
+      ` · ${typeof p.calendar === "string" ? p.calendar : p.calendar.timezone ?? ""}`,
+      ` · ${Object.entries(p.targets).map(([prio, x]) => `${t(prio)}: ${x.first_response_s ? Math.round(x.first_response_s / 60) : "—"} min`).join(", ")}`,
+      summary(t("edit"), policyForm(p,
+        async () => li.replaceWith(policyItem(await api(`/sla-policies/${p.id}`), true))), open));
+    return li;
+  };
   main.replaceChildren(h("div", { class: "admin" },
     h("section", { class: "panel wide", "aria-labelledby": "ca-h" },
       h("h2", { id: "ca-h" }, t("channel_accounts")),
@@ -20,16 +36,9 @@ export async function adminView(main) {
       h("tbody", {}, accounts.items.map(accountRow))),
       newAccount(queues.items)),
     h("section", { class: "panel", "aria-labelledby": "qu-h" }, h("h2", { id: "qu-h" }, t("queues")),
-      h("ul", { class: "plain" }, queues.items.map((q) => h("li", { "data-queue": q.id },
-        h("strong", {}, q.name),
-        ` · ${t(q.strategy)} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
-        summary(t("edit"), queueForm(q, policies.items, teams.items, again)))))),
+      h("ul", { class: "plain" }, queues.items.map((q) => queueItem(q)))),
     h("section", { class: "panel", "aria-labelledby": "sp-h" }, h("h2", { id: "sp-h" }, t("sla_policies")),
-      h("ul", { class: "plain" }, policies.items.map((p) => h("li", { "data-policy": p.id },
-        h("strong", {}, p.name),
-        ` · ${typeof p.calendar === "string" ? p.calendar : p.calendar.timezone ?? ""}`,
-        ` · ${Object.entries(p.targets).map(([prio, x]) => `${t(prio)}: ${x.first_response_s ? Math.round(x.first_response_s / 60) : "—"} min`).join(", ")}`,
-        summary(t("edit"), policyForm(p, again)))))),
+      h("ul", { class: "plain" }, policies.items.map((p) => policyItem(p)))),
     h("section", { class: "panel", "aria-labelledby": "sh-h" }, h("h2", { id: "sh-h" }, t("shifts")),
       h("select", { "aria-label": t("agents"), onchange: (e) => drawShifts(shifts, e.target.value) },
         h("option", { value: "" }, "—"), ...agents.items.map((a) => h("option", { value: a.id }, a.name))),

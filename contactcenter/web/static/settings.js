@@ -96,6 +96,6 @@ export function policyForm(policy, saved) {
   });
 }
 
-export function summary(text, form) {
-  return h("details", {}, h("summary", {}, text), form);
+export function summary(text, form, open = false) {
+  return h("details", { open }, h("summary", {}, text), form);
 }

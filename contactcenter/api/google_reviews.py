@@ -13,13 +13,13 @@ import base64
 import json
 import time
 from typing import Any
-from uuid import UUID
 
 import jwt
 from aiohttp import web
 
 from contactcenter import keys, logs
 from contactcenter.actions.ingest import IngestUnit
+from contactcenter.api.http import active_account
 from contactcenter.channels.base import (
     InboundBatch,
     bad_signature,
@@ -90,14 +90,7 @@ async def _verify(request: web.Request, account: ChannelAccount) -> None:
 
 
 async def push(request: web.Request) -> web.StreamResponse:
-    raw = request.match_info["account_id"]
-    try:
-        account_id: UUID | None = UUID(raw)
-    except ValueError:
-        account_id = None
-    account = await request.app[keys.ACCOUNTS].get(account_id) if account_id else None
-    if account is None or account.channel != "google-reviews" or account.disabled_at is not None:
-        raise ApiError(ErrorCode.UNKNOWN_ACCOUNT, f"No active google-reviews account {raw!r}.")
+    account = await active_account(request, "google-reviews")
     await _verify(request, account)
     try:
         envelope = await request.json()

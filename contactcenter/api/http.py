@@ -11,7 +11,9 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from contactcenter import keys
 from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.models import ChannelAccount
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -88,3 +90,20 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
             "Pass next_cursor from the previous page unchanged.",
         )
     return value
+
+
+async def active_account(
+    request: web.Request, channel: str, what: str = "", hint: str = ""
+) -> ChannelAccount:
+    """The enabled `channel` account the path names ({account_id}); 404 unknown_account else."""
+    raw = request.match_info["account_id"]
+    try:
+        account_id: UUID | None = UUID(raw)
+    except ValueError:
+        account_id = None
+    account = await request.app[keys.ACCOUNTS].get(account_id) if account_id else None
+    if account is None or account.channel != channel or account.disabled_at is not None:
+        raise ApiError(
+            ErrorCode.UNKNOWN_ACCOUNT, f"No active {what or channel + ' account'} {raw!r}.{hint}"
+        )
+    return account

@@ -14,13 +14,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
-from uuid import UUID
 from xml.sax.saxutils import escape
 
 from aiohttp import web
 
 from contactcenter import keys, live, logs
 from contactcenter.actions.ingest import IngestUnit
+from contactcenter.api.http import active_account
 from contactcenter.channels.base import (
     InboundBatch,
     InboundMessage,
@@ -54,14 +54,7 @@ def say(text: str) -> str:
 
 async def _call(request: web.Request) -> tuple[ChannelAccount, dict[str, str]]:
     """The account and the verified form fields of a Twilio request."""
-    raw = request.match_info["account_id"]
-    try:
-        account_id: UUID | None = UUID(raw)
-    except ValueError:
-        account_id = None
-    account = await request.app[keys.ACCOUNTS].get(account_id) if account_id else None
-    if account is None or account.channel != "twilio-voice" or account.disabled_at is not None:
-        raise ApiError(ErrorCode.UNKNOWN_ACCOUNT, f"No active twilio-voice account {raw!r}.")
+    account = await active_account(request, "twilio-voice")
     body = await request.read()
     fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     url = request.app[keys.SETTINGS].public_url.rstrip("/") + request.path_qs

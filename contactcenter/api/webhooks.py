@@ -6,16 +6,13 @@ bytes → parse into the common model → store in a group commit → 200 only a
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from aiohttp import web
 
 from contactcenter import keys, logs
 from contactcenter.actions.ingest import IngestUnit
-from contactcenter.api.http import json_response
+from contactcenter.api.http import active_account, json_response
 from contactcenter.channels.base import Channel
 from contactcenter.channels.registry import get_channel
-from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 log = logs.get_logger(__name__)
@@ -23,18 +20,10 @@ log = logs.get_logger(__name__)
 
 async def _account(request: web.Request) -> tuple[Channel, ChannelAccount]:
     channel = get_channel(request.match_info["channel"])
-    raw_id = request.match_info["account_id"]
-    try:
-        account_id = UUID(raw_id)
-    except ValueError:
-        account_id = None
-    account = await request.app[keys.ACCOUNTS].get(account_id) if account_id else None
-    if account is None or account.channel != channel.name or account.disabled_at is not None:
-        raise ApiError(
-            ErrorCode.UNKNOWN_ACCOUNT,
-            f"No active {channel.name} channel account {raw_id!r}. Use the webhook_url that "
-            "POST /api/v1/channel-accounts returned.",
-        )
+    account = await active_account(
+        request, channel.name, f"{channel.name} channel account",
+        " Use the webhook_url that POST /api/v1/channel-accounts returned.",
+    )  # fmt: skip
     logs.bind(channel=channel.name, account_id=str(account.id))
     return channel, account
 

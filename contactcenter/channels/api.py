@@ -31,10 +31,10 @@ from contactcenter.channels.base import (
     clean_text,
     constant_time_equal,
     malformed,
+    not_allowed,
     primary_language,
     without_nul,
 )
-from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 REPLAY_WINDOW_S = 300
@@ -92,7 +92,7 @@ class Api:
     required_credentials: tuple[str, ...] = ("hmac_secret", "callback_url")
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, "POST signed JSON to this URL (see README).")
+        raise not_allowed("POST signed JSON to this URL (see README).")
 
     def verify(
         self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""

@@ -93,6 +93,29 @@ def bad_signature(message: str) -> ApiError:
     return ApiError(ErrorCode.BAD_SIGNATURE, message)
 
 
+def not_allowed(message: str) -> ApiError:
+    """A webhook call this channel does not take (405); `message` says what it takes instead."""
+    return ApiError(ErrorCode.METHOD_NOT_ALLOWED, message)
+
+
+class NotByWebhook:
+    """A channel whose messages do not come through /webhooks/ (polled, or its own endpoints):
+    the class describes the account; every webhook call is refused with `refusal`."""
+
+    refusal = ""
+
+    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
+        raise not_allowed(self.refusal)
+
+    def verify(
+        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
+    ) -> None:
+        raise not_allowed(self.refusal)
+
+    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
+        raise not_allowed(self.refusal)
+
+
 def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 

@@ -23,7 +23,12 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from urllib.parse import parse_qsl, urlsplit
 
-from contactcenter.channels.base import InboundBatch, bad_signature, constant_time_equal
+from contactcenter.channels.base import (
+    InboundBatch,
+    bad_signature,
+    constant_time_equal,
+    not_allowed,
+)
 from contactcenter.channels.email_mime import Parsed, parse
 from contactcenter.channels.formdata import parts
 from contactcenter.errors import ApiError, ErrorCode
@@ -96,7 +101,7 @@ class Email:
     content_types = True  # parse_typed gets the Content-Type (multipart forms)
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Mailgun POSTs here; there is no GET.")
+        raise not_allowed("Mailgun POSTs here; there is no GET.")
 
     def verify(
         self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""

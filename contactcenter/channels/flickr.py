@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from contactcenter.channels.base import InboundBatch, InboundMessage, clean_text
-from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.models import ChannelAccount
+from contactcenter.channels.base import InboundMessage, NotByWebhook, clean_text
 from contactcenter.oauth1 import oauth1_signature, oauth_fields
 
 USE_POLLING = "Flickr has no comment webhook: this account is polled by the worker."
@@ -27,7 +25,7 @@ def signed_params(
     return out
 
 
-class Flickr:
+class Flickr(NotByWebhook):
     name = "flickr"
     required_credentials: tuple[str, ...] = (
         "api_key",
@@ -37,16 +35,7 @@ class Flickr:
         "oauth_token_secret",
     )
 
-    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
-
-    def verify(
-        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
-    ) -> None:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
-
-    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
+    refusal = USE_POLLING
 
 
 def activity_messages(

@@ -4,34 +4,22 @@ this class describes the account and refuses /webhooks/ calls."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from contactcenter.channels.base import InboundBatch, InboundMessage, clean_text
-from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.models import ChannelAccount
+from contactcenter.channels.base import InboundMessage, NotByWebhook, clean_text
 
 USE_PUSH = "Point the Pub/Sub push subscription at /google-reviews/{account_id}/push."
 STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 
 
-class GoogleReviews:
+class GoogleReviews(NotByWebhook):
     name = "google-reviews"
     # access_token (business.manage: fetch and reply); oidc_audience + push_service_account
     # (the push's OIDC token), or push_secret (?token= on the push URL) instead
     required_credentials: tuple[str, ...] = ("access_token",)
 
-    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)
-
-    def verify(
-        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
-    ) -> None:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)
-
-    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_PUSH)
+    refusal = USE_PUSH
 
 
 def review_message(name: str, review: dict[str, Any]) -> InboundMessage:

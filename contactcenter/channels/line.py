@@ -25,9 +25,9 @@ from contactcenter.channels.base import (
     constant_time_equal,
     from_unix,
     malformed,
+    not_allowed,
     without_nul,
 )
-from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 MEDIA = frozenset({"image", "video", "audio", "file"})
@@ -77,8 +77,7 @@ class Line:
     required_credentials: tuple[str, ...] = ("channel_secret", "channel_access_token")
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(
-            ErrorCode.METHOD_NOT_ALLOWED,
+        raise not_allowed(
             "LINE has no GET handshake: set this URL as the Webhook URL in the LINE Developers "
             "console and press Verify (a signed POST).",
         )

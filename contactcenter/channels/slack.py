@@ -28,9 +28,9 @@ from contactcenter.channels.base import (
     constant_time_equal,
     from_unix,
     malformed,
+    not_allowed,
     without_nul,
 )
-from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 MAX_SKEW_S = 300
@@ -81,8 +81,7 @@ class Slack:
     required_credentials: tuple[str, ...] = ("signing_secret", "bot_token")
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(
-            ErrorCode.METHOD_NOT_ALLOWED,
+        raise not_allowed(
             "Slack verifies with a signed POST: paste this URL as the Request URL under Event "
             "Subscriptions in your Slack app's settings.",
         )

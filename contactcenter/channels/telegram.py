@@ -20,10 +20,10 @@ from contactcenter.channels.base import (
     constant_time_equal,
     from_unix,
     malformed,
+    not_allowed,
     primary_language,
     without_nul,
 )
-from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 FILE_KINDS = ("document", "audio", "voice", "video", "video_note", "animation", "sticker")
@@ -95,8 +95,7 @@ class Telegram:
     required_credentials: tuple[str, ...] = ("bot_token", "secret_token")
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(
-            ErrorCode.METHOD_NOT_ALLOWED,
+        raise not_allowed(
             "Telegram has no verification handshake. Register this URL with the Bot API's "
             "setWebhook (url + secret_token); Telegram then POSTs updates here.",
         )

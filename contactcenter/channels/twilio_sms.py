@@ -24,6 +24,7 @@ from contactcenter.channels.base import (
     bad_signature,
     clean_text,
     constant_time_equal,
+    not_allowed,
 )
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
@@ -74,8 +75,7 @@ class TwilioSms:
     ack = ("text/xml", "<Response/>")
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(
-            ErrorCode.METHOD_NOT_ALLOWED,
+        raise not_allowed(
             "Twilio has no verification handshake: configure this URL as the number's "
             "'A message comes in' webhook (HTTP POST).",
         )

@@ -24,10 +24,10 @@ from contactcenter.channels.base import (
     constant_time_equal,
     from_unix,
     malformed,
+    not_allowed,
     primary_language,
     without_nul,
 )
-from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.models import ChannelAccount
 
 STATUS = {"delivered": "delivered", "seen": "read", "failed": "failed"}
@@ -72,8 +72,7 @@ class Viber:
     required_credentials: tuple[str, ...] = ("auth_token",)
 
     def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(
-            ErrorCode.METHOD_NOT_ALLOWED,
+        raise not_allowed(
             "Viber has no GET handshake: register this URL with set_webhook; Viber then POSTs "
             "a signed webhook-check event.",
         )

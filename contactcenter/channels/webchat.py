@@ -6,10 +6,7 @@ The widget talks to /chat/{account_id}/... (contactcenter/api/webchat.py), not t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from contactcenter.channels.base import InboundBatch
-from contactcenter.errors import ApiError, ErrorCode
+from contactcenter.channels.base import NotByWebhook
 from contactcenter.models import ChannelAccount
 
 USE_CHAT = (
@@ -18,22 +15,13 @@ USE_CHAT = (
 )
 
 
-class Webchat:
+class Webchat(NotByWebhook):
     name = "webchat"
     # allowed_origins: comma-separated origins of the brand's site, e.g. https://shop.example.com
     # hmac_secret (optional): verify signed-in users (user_hash = hex HMAC-SHA256(secret, user_id))
     required_credentials: tuple[str, ...] = ("allowed_origins",)
 
-    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_CHAT)
-
-    def verify(
-        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
-    ) -> None:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_CHAT)
-
-    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_CHAT)
+    refusal = USE_CHAT
 
 
 def origins(account: ChannelAccount) -> set[str]:

@@ -5,32 +5,20 @@ echoes. The conversation is the thread: an agent's reply answers under its top-l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from contactcenter.channels.base import InboundBatch, InboundMessage, clean_text
-from contactcenter.errors import ApiError, ErrorCode
-from contactcenter.models import ChannelAccount
+from contactcenter.channels.base import InboundMessage, NotByWebhook, clean_text
 
 USE_POLLING = "YouTube has no comment webhook: this account is polled by the worker."
 
 
-class YouTube:
+class YouTube(NotByWebhook):
     name = "youtube"
     # channel_id (UC…); api_key (reading) and access_token (OAuth, youtube.force-ssl: replies)
     required_credentials: tuple[str, ...] = ("channel_id", "access_token")
 
-    def handshake(self, account: ChannelAccount, query: Mapping[str, str]) -> str:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
-
-    def verify(
-        self, account: ChannelAccount, headers: Mapping[str, str], body: bytes, url: str = ""
-    ) -> None:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
-
-    def parse(self, account: ChannelAccount, body: bytes) -> InboundBatch:
-        raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, USE_POLLING)
+    refusal = USE_POLLING
 
 
 def _comment(thread_id: str, comment: dict[str, Any], own: str) -> InboundMessage | None:

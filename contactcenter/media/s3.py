@@ -77,19 +77,18 @@ class S3Store:
     def _url(self, key: str) -> str:
         return f"{self.endpoint.rstrip('/')}/{self.bucket}/{key}"
 
+    def _signed(
+        self, method: str, url: str, extra: dict[str, str] | None = None, digest: str = ""
+    ) -> dict[str, str]:
+        """Signature Version 4 headers for one request (`digest`: the payload's SHA-256)."""
+        return sign(method, url, extra or {}, digest or EMPTY_SHA256, self.access_key,
+                    self.secret_key, self.region, datetime.now(UTC))  # fmt: skip
+
     async def put(self, brand_id: object, data: bytes, mime: str | None = None) -> str:
         key = new_key(brand_id)
         url = self._url(key)
-        headers = sign(
-            "PUT",
-            url,
-            {"content-type": mime or "application/octet-stream"},
-            hashlib.sha256(data).hexdigest(),
-            self.access_key,
-            self.secret_key,
-            self.region,
-            datetime.now(UTC),
-        )
+        content_type = {"content-type": mime or "application/octet-stream"}
+        headers = self._signed("PUT", url, content_type, hashlib.sha256(data).hexdigest())
         async with (
             aiohttp.ClientSession(timeout=TIMEOUT) as http,
             http.put(url, data=data, headers=headers) as resp,
@@ -100,19 +99,9 @@ class S3Store:
 
     async def get(self, key: str) -> bytes:
         url = self._url(key)
-        headers = sign(
-            "GET",
-            url,
-            {},
-            EMPTY_SHA256,
-            self.access_key,
-            self.secret_key,
-            self.region,
-            datetime.now(UTC),
-        )
         async with (
             aiohttp.ClientSession(timeout=TIMEOUT) as http,
-            http.get(url, headers=headers) as resp,
+            http.get(url, headers=self._signed("GET", url)) as resp,
         ):
             if resp.status == 404:
                 raise FileNotFoundError(f"S3 has no object {key}")
@@ -122,11 +111,9 @@ class S3Store:
 
     async def delete(self, key: str) -> None:
         url = self._url(key)
-        headers = sign("DELETE", url, {}, EMPTY_SHA256, self.access_key, self.secret_key,
-                       self.region, datetime.now(UTC))  # fmt: skip
         async with (
             aiohttp.ClientSession(timeout=TIMEOUT) as http,
-            http.delete(url, headers=headers) as resp,
+            http.delete(url, headers=self._signed("DELETE", url)) as resp,
         ):
             if resp.status >= 300 and resp.status != 404:
                 raise OSError(f"S3 DELETE answered {resp.status}")

@@ -20,17 +20,14 @@ from contactcenter.actions import tickets as actions
 from contactcenter.api import uploads
 from contactcenter.api.http import json_response, parse_body, path_int
 from contactcenter.api.schemas import PostIn
-from contactcenter.api.tickets import after_commit, message_out
+from contactcenter.api.tickets import after_commit, media_of, message_out
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.media.fetch import Limits
 from contactcenter.media.store import MediaStore, make_store
 from contactcenter.outbound import files as outfiles
 from contactcenter.store import catalog, db
-from contactcenter.store.queries import q
 
 log = logs.get_logger(__name__)
-_MEDIA_FOR = q("media.for_messages")
-SLACK_BYTES = 256 * 1024  # multipart framing and the text, beyond the files' own limit
 
 
 async def post_message(request: web.Request) -> web.Response:
@@ -52,8 +49,6 @@ async def _post(request: web.Request, *, note: bool) -> web.Response:
         account = await catalog.get_account(conn, ticket.channel_account_id)
     template: dict[str, Any] | None = None
     if request.content_type == "multipart/form-data":
-        if (request.content_length or 0) > settings.media_max_bytes + SLACK_BYTES:
-            raise uploads.too_large(settings.media_max_bytes)
         limits = Limits(settings.media_max_bytes, tuple(settings.media_types.split(",")))
         text, files = await uploads.read_post(request, limits)
     else:
@@ -77,7 +72,7 @@ async def _post(request: web.Request, *, note: bool) -> web.Response:
                 conn, user, ticket, text, note=note, template=template, files=stored,
                 link_days=settings.media_link_days,
             )  # fmt: skip
-            found = await conn.fetch(_MEDIA_FOR, [posted.message.id]) if stored else []
+            media = await media_of(conn, [posted.message])
     except ApiError:  # refused inside the transaction: no message names the files
         await _forget(store, stored)
         raise
@@ -92,7 +87,6 @@ async def _post(request: web.Request, *, note: bool) -> web.Response:
         except Exception:  # the sweep sends it within seconds
             log.warning("tickets.delivery_request_failed", message_id=posted.message.id,
                         exc_info=True)  # fmt: skip
-    media = {(r["message_id"], r["position"]): r for r in found}
     return json_response(message_out(posted.message, media), status=201 if note else 202)
 
 

@@ -179,6 +179,13 @@ async def requeue(request: web.Request) -> web.Response:
 _MEDIA_FOR = q("media.for_messages")
 
 
+async def media_of(conn: asyncpg.Connection, messages: list[Message]) -> dict[tuple[int, int], Any]:
+    """(message id, attachment index) → its media row, for the messages with attachments."""
+    ids = [m.id for m in messages if m.attachments]
+    found = await conn.fetch(_MEDIA_FOR, ids) if ids else []
+    return {(r["message_id"], r["position"]): r for r in found}
+
+
 def message_out(m: Message, media: dict[tuple[int, int], Any] | None = None) -> MessageOut:
     """`media`: (message id, attachment index) → its media row, for the download URL."""
     media = media or {}
@@ -222,9 +229,7 @@ async def list_messages(request: web.Request) -> web.Response:
     async with db.connection(request.app[keys.POOL]) as conn:
         await actions.check_ticket(conn, request[keys.USER], ticket_id)
         rows = await store.list_messages(conn, ticket_id, after, query.limit)
-        with_media = [m.id for m in rows if m.attachments]
-        found = await conn.fetch(_MEDIA_FOR, with_media) if with_media else []
-    media = {(r["message_id"], r["position"]): r for r in found}
+        media = await media_of(conn, rows)
     items = [message_out(m, media).model_dump(mode="json") for m in rows]
     more = (
         encode_cursor([rows[-1].sent_at.isoformat(), rows[-1].id])

@@ -16,6 +16,7 @@ from contactcenter.media.fetch import Limits
 from contactcenter.outbound.files import MAX_FILES
 
 MAX_TEXT = 4096
+SLACK_BYTES = 256 * 1024  # multipart framing and the fields, beyond the files' own limit
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\/]+")
 _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
@@ -38,7 +39,10 @@ async def read_form(
     setting: str = "CC_MEDIA_MAX_BYTES",
 ) -> tuple[dict[str, str], list[Upload]]:  # fmt: skip
     """The fields `names` (each at most once) and the files; text or a file must be there.
-    `setting`: where the files' limit is configured (named when it is exceeded)."""
+    `setting`: where the files' limit is configured (named when it is exceeded). A body whose
+    declared length is past the limit is refused unread."""
+    if (request.content_length or 0) > limits.max_bytes + SLACK_BYTES:
+        raise too_large(limits.max_bytes, setting)
     try:
         return await _read_parts(request, limits, names, setting)
     except (HttpProcessingError, ValueError, AssertionError, KeyError) as exc:

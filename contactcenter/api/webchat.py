@@ -21,16 +21,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from aiohttp import web
 from pydantic import Field
 
 from contactcenter import constants, keys, logs
 from contactcenter.actions.ingest import IngestUnit
-from contactcenter.api.http import parse_body
+from contactcenter.api.http import active_account, parse_body
 from contactcenter.api.schemas import In
-from contactcenter.api.webchat_files import STARTS_PER_ADDRESS, message_body, over_limit
+from contactcenter.api.webchat_files import STARTS_PER_ADDRESS, WINDOW_S, message_body
 from contactcenter.channels.base import (
     Attachment,
     InboundBatch,
@@ -45,7 +44,7 @@ from contactcenter.models import ChannelAccount
 from contactcenter.outbound.files import kind, link
 from contactcenter.store import db
 from contactcenter.store.queries import q
-from contactcenter.web.session import client_address
+from contactcenter.web.session import client_address, over_limit
 
 log = logs.get_logger(__name__)
 KEEPALIVE_S = 15.0
@@ -105,15 +104,7 @@ def _cors_headers(origin: str) -> dict[str, str]:
 
 
 async def _account(request: web.Request) -> ChannelAccount:
-    raw = request.match_info["account_id"]
-    try:
-        account_id: UUID | None = UUID(raw)
-    except ValueError:
-        account_id = None
-    account = await request.app[keys.ACCOUNTS].get(account_id) if account_id else None
-    if account is None or account.channel != "webchat" or account.disabled_at is not None:
-        raise ApiError(ErrorCode.UNKNOWN_ACCOUNT, f"No active web chat account {raw!r}.")
-    return account
+    return await active_account(request, "webchat", "web chat account")
 
 
 async def _visitor(request: web.Request, account: ChannelAccount, token: str | None) -> Any:
@@ -151,7 +142,8 @@ async def start(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     body = await parse_body(request, StartIn)
     address = client_address(request)
-    if await over_limit(request, {f"cc:chatstart:addr:{address}": STARTS_PER_ADDRESS}):
+    starts = {f"cc:chatstart:addr:{address}": STARTS_PER_ADDRESS}
+    if await over_limit(request, starts, WINDOW_S):
         raise ApiError(
             ErrorCode.RATE_LIMITED,
             "Too many new chats from this address in the last hour; try again later.",

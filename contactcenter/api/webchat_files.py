@@ -19,7 +19,7 @@ from contactcenter.api.schemas import In
 from contactcenter.errors import ApiError, ErrorCode
 from contactcenter.media.fetch import Limits
 from contactcenter.models import ChannelAccount
-from contactcenter.web.session import client_address
+from contactcenter.web.session import client_address, over_limit
 
 FILES_PER_VISITOR = 20  # messages with files, per hour
 FILES_PER_ADDRESS = 60
@@ -45,8 +45,6 @@ async def message_body(
         return body.text, body.id, []
     _may_send_files(account, visitor["visitor_id"])
     settings = request.app[keys.SETTINGS]
-    if (request.content_length or 0) > settings.webchat_max_bytes + 256 * 1024:
-        raise uploads.too_large(settings.webchat_max_bytes, SETTING)
     await _throttle(request, visitor["visitor_id"])
     limits = Limits(settings.webchat_max_bytes, tuple(settings.media_types.split(",")))
     fields, files = await uploads.read_form(request, limits, ("text", "id"), SETTING)
@@ -70,19 +68,8 @@ async def _throttle(request: web.Request, visitor_id: str) -> None:
     """Counted before the body is read: a refused sender uploads nothing."""
     counters = {f"cc:chatfiles:visitor:{visitor_id}": FILES_PER_VISITOR,
                 f"cc:chatfiles:addr:{client_address(request)}": FILES_PER_ADDRESS}  # fmt: skip
-    if await over_limit(request, counters):
+    if await over_limit(request, counters, WINDOW_S):
         raise ApiError(
             ErrorCode.RATE_LIMITED,
             "Too many files from here in the last hour; send text, or try again later.",
         )
-
-
-async def over_limit(request: web.Request, counters: dict[str, int]) -> bool:
-    """Count one more for each key (an hour's window from its first count); True when any is
-    past its limit."""
-    async with request.app[keys.REDIS].pipeline(transaction=False) as pipe:
-        for key in counters:
-            pipe.set(key, 0, ex=WINDOW_S, nx=True)  # SET NX EX + INCR: Redis 6.2 too
-            pipe.incr(key)
-        counts = (await pipe.execute())[1::2]
-    return any(n > limit for n, limit in zip(counts, counters.values(), strict=True))

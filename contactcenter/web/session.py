@@ -47,12 +47,7 @@ async def login(request: web.Request) -> web.Response:
     counters = {f"cc:login:addr:{client_address(request)}": MAX_FAILS_ADDRESS}
     if not token:
         counters[f"cc:login:acct:{email.lower()}"] = MAX_FAILS_ACCOUNT
-    async with redis.pipeline(transaction=False) as pipe:
-        for key in counters:  # the window starts with the first attempt (Redis 6.2 too)
-            pipe.set(key, 0, ex=FAIL_WINDOW_S, nx=True)
-            pipe.incr(key)
-        counts = (await pipe.execute())[1::2]
-    if any(n > limit for n, limit in zip(counts, counters.values(), strict=True)):
+    if await over_limit(request, counters, FAIL_WINDOW_S):
         log.warning("web.login_throttled")
         return _page(lang, "error_throttled", status=429, email=email)
     async with db.connection(request.app[keys.POOL]) as conn:
@@ -114,6 +109,17 @@ def client_address(request: web.Request) -> str:
         if forwarded:
             return forwarded
     return request.remote or "unknown"
+
+
+async def over_limit(request: web.Request, counters: dict[str, int], window_s: int) -> bool:
+    """Count one more for each key (a window of `window_s` from its first count); True when
+    any is past its limit. Counted before the work is done: parallel attempts cannot slip by."""
+    async with request.app[keys.REDIS].pipeline(transaction=False) as pipe:
+        for key in counters:
+            pipe.set(key, 0, ex=window_s, nx=True)  # SET NX EX + INCR: Redis 6.2 too
+            pipe.incr(key)
+        counts = (await pipe.execute())[1::2]
+    return any(n > limit for n, limit in zip(counts, counters.values(), strict=True))
 
 
 def _same_origin(request: web.Request) -> bool:

@@ -37,4 +37,15 @@ async def sign_in(client: Client, email: str, password: str = PASSWORD) -> str:
     return found.group(1)
 
 
-__all__ = ["Fake", "origin", "sign_in"]
+async def signed_in_page(browser: Any, base: str, email: str, **options: Any) -> Any:
+    """A browser page signed in through the form as `email` (options: Playwright's new_page)."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, **options)
+    await page.goto(f"{base}/login")
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("button[type=submit]").click()
+    await page.wait_for_url(f"{base}/app")
+    return page
+
+
+__all__ = ["Fake", "origin", "sign_in", "signed_in_page"]

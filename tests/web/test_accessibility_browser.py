@@ -20,7 +20,7 @@ from tests.helpers import post_whatsapp, wa_hook, wa_text
 from tests.outbound.test_webchat_browser import chromium
 from tests.routing.staffing import route, staff
 from tests.sla.conftest import make_policy
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import signed_in_page
 from tests.world import World
 
 Client = TestClient[Any, Any]
@@ -37,14 +37,7 @@ async def _problems(page: Page, where: str) -> list[str]:
 
 
 async def _signed_in(browser: Any, base: str, email: str) -> Page:
-    page: Page = await browser.new_page(
-        viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
-    )  # no fade while axe looks
-    await page.goto(f"{base}/login")
-    await page.locator("#email").fill(email)
-    await page.locator("#password").fill(PASSWORD)
-    await page.locator("button[type=submit]").click()
-    await page.wait_for_url(f"{base}/app")
+    page: Page = await signed_in_page(browser, base, email, reduced_motion="reduce")  # no fades
     return page
 
 

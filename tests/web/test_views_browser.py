@@ -11,26 +11,16 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import async_playwright, expect
 
 from tests.helpers import post_whatsapp, wa_hook, wa_text
 from tests.outbound.test_webchat_browser import chromium
 from tests.sla.conftest import make_policy
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import signed_in_page
 from tests.world import World
 
 Client = TestClient[Any, Any]
 pytestmark = pytest.mark.usefixtures("passwords")
-
-
-async def _page(browser: Any, base: str, email: str) -> Page:
-    page: Page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    await page.goto(f"{base}/login")
-    await page.locator("#email").fill(email)
-    await page.locator("#password").fill(PASSWORD)
-    await page.locator("button[type=submit]").click()
-    await page.wait_for_url(f"{base}/app")
-    return page
 
 
 async def test_reply_rules_language_transfer_and_admin(
@@ -52,7 +42,7 @@ async def test_reply_rules_language_transfer_and_admin(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
-            sup = await _page(browser, base, "supervisor@acme.test")
+            sup = await signed_in_page(browser, base, "supervisor@acme.test")
             await expect(sup.get_by_role("link", name="Meine Arbeit")).to_be_visible()
             await expect(sup.get_by_role("link", name="Übersicht")).to_be_visible()
 
@@ -78,7 +68,7 @@ async def test_reply_rules_language_transfer_and_admin(
             queue = await pool.fetchval("SELECT queue_id FROM tickets WHERE id = $1", ticket)
             assert queue == world.queue_b.id
 
-            admin = await _page(browser, base, "admin@acme.test")
+            admin = await signed_in_page(browser, base, "admin@acme.test")
             await admin.goto(f"{base}/app#/admin")
             await expect(
                 admin.get_by_text(f"/webhooks/whatsapp/{world.whatsapp.id}")

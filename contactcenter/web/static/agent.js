@@ -2,7 +2,7 @@
 // urgency, my queues' waiting lists) and one ticket (conversation, contact history, reply box,
 // notes, fields).
 import { api } from "./api.js";
-import { h, t, clock, toast, when } from "./ui.js";
+import { h, t, clock, panel, toast, when } from "./ui.js";
 import { onEvents, throttle } from "./live.js";
 import { session } from "./app.js";
 
@@ -69,9 +69,9 @@ async function decline(box, offer) {
 // ---- my work ---------------------------------------------------------------------------------
 
 export async function workView(main) {
-  const mine = h("section", { "aria-labelledby": "mine-h", class: "panel" });
-  const queues = h("section", { "aria-labelledby": "queues-h", class: "panel" });
-  main.replaceChildren(h("div", { class: "work" }, mine, queues));
+  const mine = panel("mine-h", t("my_tickets"));
+  const queues = panel("queues-h", t("queue"));
+  main.replaceChildren(h("div", { class: "work" }, mine.section, queues.section));
   const shown = new Set();  // ticket ids on screen: their events redraw
   const reload = throttle(() => Promise.all([drawMine(mine, shown), drawQueues(queues, shown)])
     .catch((err) => toast(err.message)), 400);
@@ -102,8 +102,7 @@ function table(rows, empty) {
 async function drawMine(box, shown) {
   const { items } = await api("/me/tickets");
   items.forEach((x) => shown.add(x.id));
-  box.replaceChildren(h("h2", { id: "mine-h" }, t("my_tickets")),
-    table(items.map(ticketRow), t("no_tickets")));
+  box.fill(table(items.map(ticketRow), t("no_tickets")));
 }
 
 async function drawQueues(box, shown) {
@@ -114,7 +113,7 @@ async function drawQueues(box, shown) {
     return h("div", {}, h("h3", {}, `${queue.name} · ${t("waiting")}: ${waiting.items.length}`),
       table(waiting.items.map(ticketRow), t("no_waiting")));
   }).map((p) => p.catch(() => null)));
-  box.replaceChildren(h("h2", { id: "queues-h" }, t("queue")), ...parts.filter(Boolean));
+  box.fill(...parts.filter(Boolean));
 }
 
 // ---- one ticket ----------------------------------------------------------------------------

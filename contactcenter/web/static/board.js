@@ -2,17 +2,18 @@
 // and breaches today; the at-risk tickets with a two-click reassign; agents by state with
 // occupancy; the coverage heatmap for the next 14 days. All of it refreshes on live events.
 import { api } from "./api.js";
-import { h, t, clock, duration, toast } from "./ui.js";
+import { h, t, clock, duration, panel, toast } from "./ui.js";
 import { onEvents, throttle } from "./live.js";
 
 const REFRESH_MS = 15000; // figures that move with time alone (waits, service level)
 
 export async function boardView(main) {
-  const queues = h("section", { class: "panel wide", "aria-labelledby": "q-h" });
-  const risk = h("section", { class: "panel", "aria-labelledby": "w-h" });
-  const agents = h("section", { class: "panel", "aria-labelledby": "a-h" });
-  const coverage = h("section", { class: "panel wide", "aria-labelledby": "c-h" });
-  main.replaceChildren(h("div", { class: "board" }, queues, risk, agents, coverage));
+  const queues = panel("q-h", t("queues"), "panel wide");
+  const risk = panel("w-h", t("waiting"));
+  const agents = panel("a-h", t("agents"));
+  const coverage = panel("c-h", t("coverage"), "panel wide");
+  main.replaceChildren(h("div", { class: "board" },
+    queues.section, risk.section, agents.section, coverage.section));
   const state = { queueList: [], agentList: [], coverageQueue: null };
   const reload = throttle(() => Promise.all([
     drawQueues(queues, state), drawAgents(agents, state),
@@ -44,14 +45,14 @@ async function drawQueues(box, state) {
     h("td", { dataset: { cell: "at_risk" } }, q.sla_at_risk),
     h("td", {}, breaches[q.key] ?? 0),
     h("td", {}, `${q.agents_available}/${q.agents_eligible}`)));
-  box.replaceChildren(h("h2", { id: "q-h" }, t("queues")), h("table", {},
+  box.fill(h("table", {},
     h("thead", {}, h("tr", {}, [t("queue"), t("waiting"), t("longest_wait"), t("service_level"),
       t("asa"), t("at_risk"), t("breaches_today"), t("available")].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows)));
 }
 
 async function drawRisk(box, state) {
-  if (box.contains(document.activeElement) && document.activeElement.tagName === "SELECT") {
+  if (box.section.contains(document.activeElement) && document.activeElement.tagName === "SELECT") {
     return;  // a reassign or transfer menu is open: redraw after the choice, not under it
   }
   const [risk, ...waiting] = await Promise.all([
@@ -83,10 +84,11 @@ async function drawRisk(box, state) {
         .map(([n, c]) => clock(n, c))),
       h("td", { class: "row-actions" }, pick, move));
   };
-  const section = (title, id, items) => [h("h2", { id }, `${title} (${items.length})`),
-    items.length ? h("table", {}, h("tbody", {}, items.map(row))) : h("p", { class: "muted" }, "—")];
-  box.replaceChildren(...section(t("waiting"), "w-h", waiting.flatMap((w) => w.items)),
-    ...section(t("at_risk"), "r-h", risk.items));
+  const list = (items) => items.length ? h("table", {}, h("tbody", {}, items.map(row)))
+    : h("p", { class: "muted" }, "—");
+  const waits = waiting.flatMap((w) => w.items);
+  box.heading.textContent = `${t("waiting")} (${waits.length})`;
+  box.fill(list(waits), h("h2", { id: "r-h" }, `${t("at_risk")} (${risk.items.length})`), list(risk.items));
 }
 
 async function drawAgents(box, state) {
@@ -99,7 +101,7 @@ async function drawAgents(box, state) {
     h("td", { dataset: { cell: "state" } }, h("span", { class: `dot state--${a.state}` }), t(a.state)),
     h("td", {}, Object.entries(a.capacity).map(([k, n]) => `${k} ${a.load[k] ?? 0}/${n}`).join(" · ")),
     h("td", {}, pct(a.occupancy))));
-  box.replaceChildren(h("h2", { id: "a-h" }, t("agents")), h("p", { class: "states" }, counts),
+  box.fill(h("p", { class: "states" }, counts),
     h("table", {}, h("thead", {}, h("tr", {}, [t("name"), t("presence"), t("load"), t("occupancy")]
       .map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows)));
 }
@@ -108,7 +110,7 @@ async function drawCoverage(box, state) {
   const pick = h("select", { "aria-label": t("queue"), onchange: () => draw(pick.value) },
     ...state.queueList.map((q) => h("option", { value: q.key }, q.name)));
   const grid = h("div", { class: "heatmap-wrap" });
-  box.replaceChildren(h("h2", { id: "c-h" }, t("coverage")), pick, grid);
+  box.fill(pick, grid);
   async function draw(queueId) {
     if (!queueId) return;
     const data = await api(`/metrics/coverage?queue_id=${queueId}`);

@@ -23,6 +23,17 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// A region with its heading from the start: a section named by a heading that is not drawn yet
+// has no name, so it is no region (axe: aria-prohibited-attr). Draw into `body`; the heading
+// stays, so screen readers do not hear it again on every refresh.
+export function panel(id, title, cls = "panel") {
+  const heading = h("h2", { id }, title);
+  const body = h("div", { "aria-busy": "true" });
+  const section = h("section", { class: cls, "aria-labelledby": id }, heading, body);
+  const fill = (...nodes) => { body.replaceChildren(...nodes); body.removeAttribute("aria-busy"); };
+  return { section, heading, body, fill };
+}
+
 export function duration(seconds) {
   const s = Math.max(0, Math.round(Math.abs(seconds)));
   if (s < 60) return `${s}s`;

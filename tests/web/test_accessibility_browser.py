@@ -103,10 +103,14 @@ async def test_every_view_passes_axe(client: Client, world: World, pool: asyncpg
             await sup.locator(f'tr[data-queue="{world.queue.id}"]').wait_for()
             problems += await _problems(sup, "board")
             await sup.goto(f"{base}/app#/admin")
-            await sup.locator("section[aria-labelledby=qu-h] details summary").first.click()
+            for summary in ("Edit", "Opening hours"):  # both of the first queue's forms
+                await sup.locator(
+                    "section[aria-labelledby=qu-h] details summary", has_text=summary
+                ).first.click()
+            await sup.get_by_label("Always open").first.uncheck()  # the calendar shown
             await sup.locator("section[aria-labelledby=sp-h] details summary").first.click()
             await sup.get_by_label("Agents", exact=True).select_option(label="Agent")
-            await sup.locator("form.planner").wait_for()
+            await sup.locator("form.shifts").wait_for()
             problems += await _problems(sup, "admin")
 
             german = await _signed_in(browser, base, "agent_b@acme.test")

@@ -1,7 +1,7 @@
 """The dashboards' rules in Chromium: the reply box knows WhatsApp's 24-hour window and the
 channel's length; the UI speaks German to a German user; a supervisor moves a ticket to
-another queue from the board; an admin changes a queue's settings and an SLA policy's targets
-and plans shifts in forms, and sees the API's own error."""
+another queue from the board; an admin changes a queue's settings, its opening hours and an SLA
+policy's targets and plans shifts in forms, and sees the API's own error."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ async def test_reply_rules_language_transfer_and_admin(
             await policy_form.locator("summary").click()
             await policy_form.get_by_label("Name").fill("Standard (chat)")  # not saved yet
             queue_form = admin.locator(f'li[data-queue="{world.queue.id}"]')
-            await queue_form.locator("summary").click()
+            await queue_form.locator("summary", has_text="Edit").click()
             await queue_form.get_by_label("Service level target (%)").fill("90")
             await queue_form.get_by_label("… answered within (s)").fill("30")
             await queue_form.get_by_label("Required skills").fill("billing:3, german")
@@ -115,8 +115,42 @@ async def test_reply_rules_language_transfer_and_admin(
             await policy_form.get_by_role("button", name="Save").click()
             await expect(policy_form.locator(".error")).to_contain_text("Mars/Olympus")
 
+            # the queue's opening hours: a calendar form; "always open" sends null
+            queue_item = admin.locator(f'li[data-queue="{world.queue.id}"]')
+            await queue_item.locator("summary", has_text="Opening hours").click()
+            hours = queue_item.locator("form.hours")
+            await expect(hours.get_by_label("Time zone")).to_be_hidden()  # always open so far
+            await hours.get_by_label("Always open").uncheck()
+            await hours.get_by_label("Time zone").fill("Europe/Berlin")
+            await hours.get_by_role("button", name="Add opening hours").click()  # Mo-Fr 9-17
+            await hours.get_by_label("Sa", exact=True).check()
+            await hours.get_by_label("End", exact=True).fill("18:00")
+            await hours.get_by_role("button", name="Add day").click()
+            await hours.get_by_label("Date").fill("2026-12-24")  # off by default
+            await hours.get_by_role("button", name="Save").click()
+            await expect(queue_item).to_contain_text("Opening hours: Europe/Berlin")
+            saved = await (await client.get(f"/api/v1/queues/{world.queue.id}",
+                                            headers=world.auth("admin"))).json()  # fmt: skip
+            assert saved["hours"] == {
+                "timezone": "Europe/Berlin",
+                "weekly": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat"], "start": "09:00",
+                            "end": "18:00"}],
+                "exceptions": [{"date": "2026-12-24", "off": True}],
+            }  # fmt: skip
+            assert (saved["sl_target"], saved["escalate_after_s"]) == (0.9, 45)  # untouched
+            hours = admin.locator(f'li[data-queue="{world.queue.id}"] form.hours')  # drawn again
+            await hours.get_by_label("Time zone").fill("Mars/Olympus")
+            await hours.get_by_role("button", name="Save").click()
+            await expect(hours.locator(".error")).to_contain_text("Mars/Olympus")
+            await hours.get_by_label("Always open").check()
+            await hours.get_by_role("button", name="Save").click()
+            await expect(queue_item).to_contain_text("Always open")
+            saved = await (await client.get(f"/api/v1/queues/{world.queue.id}",
+                                            headers=world.auth("admin"))).json()  # fmt: skip
+            assert saved["hours"] is None
+
             await admin.get_by_label("Agents", exact=True).select_option(label="Agent")
-            planner = admin.locator("form.planner")
+            planner = admin.locator("form.shifts")
             await planner.get_by_label("Time zone").fill("Europe/Berlin")
             await planner.get_by_role("button", name="Add shift").click()  # Mo-Fr 09:00-17:00
             for day in ("We", "Th", "Fr"):
@@ -127,7 +161,7 @@ async def test_reply_rules_language_transfer_and_admin(
             await planner.get_by_label("To", exact=True).fill("2027-01-08")
             await planner.get_by_label("Country").fill("de")
             await planner.get_by_role("button", name="Save").click()
-            await expect(admin.locator("form.planner [role=status]")).to_have_text("✓")
+            await expect(admin.locator("form.shifts [role=status]")).to_have_text("✓")
             saved = await (await client.get(f"/api/v1/users/{world.agent.id}/shifts",
                                             headers=world.auth("admin"))).json()  # fmt: skip
             assert saved["plan"] == {
@@ -137,8 +171,8 @@ async def test_reply_rules_language_transfer_and_admin(
                 "leave": [{"from": "2027-01-04", "to": "2027-01-08"}],
             }  # fmt: skip
             await expect(admin.locator(".upcoming li").first).to_be_visible()
-            await admin.locator("form.planner").get_by_label("Time zone").fill("Mars/Olympus")
-            await admin.locator("form.planner").get_by_role("button", name="Save").click()
-            await expect(admin.locator("form.planner .error")).to_contain_text("Mars/Olympus")
+            await admin.locator("form.shifts").get_by_label("Time zone").fill("Mars/Olympus")
+            await admin.locator("form.shifts").get_by_role("button", name="Save").click()
+            await expect(admin.locator("form.shifts .error")).to_contain_text("Mars/Olympus")
         finally:
             await browser.close()

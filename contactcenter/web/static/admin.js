@@ -2,7 +2,7 @@
 // policies (settings.js), and each agent's shifts (shifts.js).
 import { api } from "./api.js";
 import { policyForm, queueForm, summary } from "./settings.js";
-import { drawShifts } from "./shifts.js";
+import { drawShifts, hoursForm } from "./shifts.js";
 import { h, t, toast, when } from "./ui.js";
 
 export async function adminView(main) {
@@ -13,11 +13,13 @@ export async function adminView(main) {
   const shifts = h("div", {});
   // After a save only that item is drawn again, from the server's answer (other open forms
   // keep what is typed in them); its form stays open with the saved values as its baseline.
-  const queueItem = (q, open = false) => {
+  const queueItem = (q, open = null) => {
+    const again = (which) => async () => li.replaceWith(queueItem(await api(`/queues/${q.id}`), which));
     const li = h("li", { "data-queue": q.id }, h("strong", {}, q.name),
       ` · ${t(q.strategy)} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
-      summary(t("edit"), queueForm(q, policies.items, teams.items,
-        async () => li.replaceWith(queueItem(await api(`/queues/${q.id}`), true))), open));
+      ` · ${q.hours ? `${t("opening_hours")}: ${q.hours.timezone}` : t("always_open")}`,
+      summary(t("edit"), queueForm(q, policies.items, teams.items, again("settings")), open === "settings"),
+      summary(t("opening_hours"), hoursForm(q, again("hours")), open === "hours"));
     return li;
   };
   const policyItem = (p, open = false) => {

@@ -1,6 +1,7 @@
 // The admin page's queue and SLA-policy settings as forms (PATCH /queues/{id},
-// PATCH /sla-policies/{id}). Nested settings (overflow steps, business-hours calendars) stay
-// JSON fields inside the form; the README describes their shape.
+// PATCH /sla-policies/{id}). Nested settings (overflow steps, a forecast, an SLA policy's
+// business hours) stay JSON fields inside the form; the README describes their shape. A queue's
+// opening hours have their own form (shifts.js).
 import { api } from "./api.js";
 import { jsonField, minutesField, settingsForm, skillsField } from "./forms.js";
 import { h, t, toast } from "./ui.js";
@@ -32,6 +33,7 @@ export function queueForm(queue, policies, teams, saved) {
     { key: "sl_threshold_s", label: t("sl_threshold_s"), kind: "number", min: 1 },
     { key: "after_hours_reply", label: t("after_hours_reply"), kind: "textarea", fromInput: orNull },
     jsonField("overflow", t("overflow")),
+    jsonField("forecast", t("forecast")),
   ];
   return settingsForm(fields, queue, async (body) => {
     if (!Object.keys(body).length) return;

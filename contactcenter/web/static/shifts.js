@@ -1,51 +1,93 @@
-// The shift planner (admin page): an agent's weekly pattern, leave, one-day exceptions and
-// public holidays as a form, saved with PUT /users/{id}/shifts. The API checks the plan and its
-// error is shown as written; the next 14 days of shifts it materialised are drawn below.
+// Weekly calendars on the admin page, one editor for two things: an agent's shifts (with
+// leave; PUT /users/{id}/shifts, the next 14 days it materialised drawn below) and a queue's
+// opening hours (PATCH /queues/{id} {hours}; "always open" is null). The API checks the plan and
+// its error is shown as written.
 import { api } from "./api.js";
-import { h, t, when } from "./ui.js";
+import { h, t, toast, when } from "./ui.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const HERE = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export async function drawShifts(box, userId) {
-  if (!userId) { box.replaceChildren(); return; }
-  const data = await api(`/users/${userId}/shifts`);
-  const plan = data.plan ?? { timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, weekly: [] };
-  const zone = h("input", { id: "sh-zone", value: plan.timezone, list: "sh-zones", required: true, size: 22 });
-  const zones = h("datalist", { id: "sh-zones" },
+// The calendar's inputs; read() gives the API's shape (leave only when asked for).
+function calendarFields(plan, { withLeave = false, addLabel = t("add_shift") } = {}) {
+  const zoneId = id("zone"), zonesId = id("zones"), countryId = id("country"), regionId = id("region");
+  const zone = h("input", { id: zoneId, value: plan.timezone, list: zonesId, required: true, size: 22 });
+  const zones = h("datalist", { id: zonesId },
     ...(Intl.supportedValuesOf?.("timeZone") ?? []).map((z) => h("option", { value: z })));
-  const weekly = rows(plan.weekly ?? [], weeklyRow, t("add_shift"), { days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:00" });
-  const leave = rows(plan.leave ?? [], leaveRow, t("add_leave"), { from: "", to: "" });
+  const weekly = rows(plan.weekly ?? [], weeklyRow, addLabel, { days: ["mon", "tue", "wed", "thu", "fri"], start: "09:00", end: "17:00" });
+  const leave = withLeave ? rows(plan.leave ?? [], leaveRow, t("add_leave"), { from: "", to: "" }) : null;
   const exceptions = rows(plan.exceptions ?? [], exceptionRow, t("add_exception"), { date: "", off: true });
-  const country = h("input", { id: "sh-country", value: plan.holidays?.country ?? "", size: 3, maxlength: 2,
+  const country = h("input", { id: countryId, value: plan.holidays?.country ?? "", size: 3, maxlength: 2,
     placeholder: "DE" });
-  const region = h("input", { id: "sh-region", value: plan.holidays?.region ?? "", size: 4, placeholder: "BY" });
-  const result = h("span", { role: "status" });
-  const save = async (e) => {
-    e.preventDefault();
-    const body = { timezone: zone.value.trim(), weekly: weekly.values(), leave: leave.values(),
-      exceptions: exceptions.values() };
+  const region = h("input", { id: regionId, value: plan.holidays?.region ?? "", size: 4, placeholder: "BY" });
+  const read = () => {
+    const body = { timezone: zone.value.trim(), weekly: weekly.values(), exceptions: exceptions.values() };
+    if (leave) body.leave = leave.values();
     if (country.value.trim()) {
       body.holidays = { country: country.value.trim().toUpperCase() };
       if (region.value.trim()) body.holidays.region = region.value.trim();  // "BY", "Augsburg"
     }
+    return body;
+  };
+  const elements = [
+    h("label", { for: zoneId }, t("timezone")), zone, zones,
+    h("fieldset", {}, h("legend", {}, t("weekly")), weekly.box),
+    leave && h("fieldset", {}, h("legend", {}, t("leave")), leave.box),
+    h("fieldset", {}, h("legend", {}, t("exceptions")), exceptions.box),
+    h("fieldset", { class: "inline" }, h("legend", {}, t("holidays")),
+      h("label", { for: countryId }, t("country")), country,
+      h("label", { for: regionId }, t("region")), region)];
+  return { elements, read };
+}
+
+export async function drawShifts(box, userId) {
+  if (!userId) { box.replaceChildren(); return; }
+  const data = await api(`/users/${userId}/shifts`);
+  const calendar = calendarFields(data.plan ?? { timezone: HERE(), weekly: [] }, { withLeave: true });
+  const result = h("span", { role: "status" });
+  const save = async (e) => {
+    e.preventDefault();
     try {
-      await api(`/users/${userId}/shifts`, { method: "PUT", body });
+      await api(`/users/${userId}/shifts`, { method: "PUT", body: calendar.read() });
       await drawShifts(box, userId);
       box.querySelector("[role=status]").textContent = "✓";
     } catch (err) { result.textContent = err.message; result.className = "error"; }
   };
   box.replaceChildren(
-    h("form", { class: "planner", onsubmit: save },
-      h("label", { for: "sh-zone" }, t("timezone")), zone, zones,
-      h("fieldset", {}, h("legend", {}, t("weekly")), weekly.box),
-      h("fieldset", {}, h("legend", {}, t("leave")), leave.box),
-      h("fieldset", {}, h("legend", {}, t("exceptions")), exceptions.box),
-      h("fieldset", { class: "inline" }, h("legend", {}, t("holidays")),
-        h("label", { for: "sh-country" }, t("country")), country,
-        h("label", { for: "sh-region" }, t("region")), region),
+    h("form", { class: "planner shifts", onsubmit: save }, ...calendar.elements,
       h("button", { type: "submit", class: "primary" }, t("save")), " ", result),
     h("h3", {}, t("upcoming")),
     h("ul", { class: "plain upcoming" }, data.upcoming.map((i) => h("li", {}, `${when(i.starts_at)} – ${when(i.ends_at)}`))));
+}
+
+// A queue's opening hours. While it is closed, a ticket nobody on duty can take gets the
+// after-hours reply once, and callers are offered voicemail. Disabled inputs are neither
+// checked by the browser nor sent.
+export function hoursForm(queue, saved) {
+  const calendar = calendarFields(queue.hours ?? { timezone: HERE(), weekly: [] },
+    { addLabel: t("add_hours") });
+  const alwaysId = id("always");
+  const always = h("input", { id: alwaysId, type: "checkbox", checked: queue.hours === null });
+  const fields = h("fieldset", { class: "plain" }, h("legend", { class: "sr-only" }, t("opening_hours")),
+    ...calendar.elements);
+  const sync = () => { fields.disabled = fields.hidden = always.checked; };
+  always.addEventListener("change", sync);
+  sync();
+  const result = h("span", { role: "status" });
+  const save = async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/queues/${queue.id}`, { method: "PATCH",
+        body: { hours: always.checked ? null : calendar.read() } });
+      toast(`${queue.name}: ${t("saved")}`);
+      result.textContent = "✓";
+      result.className = "ok";
+      saved?.();
+    } catch (err) { result.textContent = err.message; result.className = "error"; }
+  };
+  return h("form", { class: "planner hours", onsubmit: save },
+    h("div", { class: "field" }, always, h("label", { for: alwaysId }, t("always_open"))), fields,
+    h("button", { type: "submit", class: "primary" }, t("save")), " ", result);
 }
 
 // A list of editable rows with "add" and per-row "remove"; values() reads them back.
@@ -66,7 +108,7 @@ function rows(items, draw, addLabel, blank) {
 }
 
 let serial = 0;  // ids that tie each label to its input
-const id = (name) => `sh-${name}-${++serial}`;
+function id(name) { return `sh-${name}-${++serial}`; }
 
 function timeInput(name, value, label) {
   const key = id(name);

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contactcenter.media.outside import networks
 
 
 class Settings(BaseSettings):
@@ -117,6 +119,12 @@ class Settings(BaseSettings):
         gt=0,
         description="most bytes of files a web chat visitor sends with one message",
     )
+    media_allowed_networks: str = Field(
+        default="",
+        description="private networks an attachment URL from a payload may reach, "
+        "comma-separated (e.g. 10.8.0.0/16 for your own file server); otherwise only public "
+        "addresses",
+    )
     media_link_days: int = Field(
         default=7, gt=0, description="how long the link to a file an agent sent stays valid"
     )
@@ -134,6 +142,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".cc"), description="where `contactcenter dev` keeps embedded PostgreSQL/Redis"
     )
+
+    @field_validator("media_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            networks(value)
+        except ValueError as exc:
+            raise ValueError(f"CC_MEDIA_ALLOWED_NETWORKS: {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _s3_complete(self) -> Settings:

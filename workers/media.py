@@ -8,6 +8,7 @@ from typing import Any
 from contactcenter import logs
 from contactcenter.actions import media
 from contactcenter.media.fetch import Limits
+from contactcenter.media.outside import Outside
 from contactcenter.media.store import make_store
 from contactcenter.settings import Settings
 from contactcenter.store import db
@@ -26,11 +27,13 @@ async def fetch_media(ctx: dict[str, Any]) -> dict[str, int]:
             "line_data": settings.line_data_url, "x_ton": settings.x_ton_url,
             "slack_files": settings.slack_files_url}  # fmt: skip
     counts: dict[str, int] = {}
-    for _ in range(PER_PASS):
-        outcome = await media.do_fetch_one(ctx["pool"], ctx["http"], store, limits, ends)
-        if outcome is None:
-            break
-        counts[outcome] = counts.get(outcome, 0) + 1
+    async with Outside(settings.media_allowed_networks) as outside:
+        for _ in range(PER_PASS):
+            outcome = await media.do_fetch_one(ctx["pool"], ctx["http"], store, limits, ends,
+                                               outside)  # fmt: skip
+            if outcome is None:
+                break
+            counts[outcome] = counts.get(outcome, 0) + 1
     if counts:
         log.info("media.fetched", **counts)
     return counts

@@ -9,6 +9,7 @@ import asyncpg
 
 from contactcenter import logs
 from contactcenter.media.fetch import Limits, Refused, download, locate
+from contactcenter.media.outside import Outside
 from contactcenter.media.store import MediaStore
 from contactcenter.store.queries import q
 
@@ -32,15 +33,18 @@ async def do_discover(conn: asyncpg.Connection) -> None:
     await conn.fetchval(_DISCOVER, max(newest - OVERLAP, 0), DISCOVER_BATCH)
 
 
-async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: MediaStore,
-                       limits: Limits, ends: dict[str, str]) -> str | None:  # fmt: skip
+async def do_fetch_one(
+    pool: asyncpg.Pool, http: aiohttp.ClientSession, store: MediaStore, limits: Limits,
+    ends: dict[str, str], outside: Outside,
+) -> str | None:  # fmt: skip
     """Fetch one pending attachment: stored, refused, failed (retried later), or None. No
-    database connection is held while the platform and the store are talked to."""
+    database connection is held while the platform and the store are talked to. URLs that
+    came in a payload go through `outside`."""
     async with pool.acquire() as conn:
         row = await conn.fetchrow(_CLAIM)
     if row is None:
         return None
-    result = await _fetch(http, row, limits, ends)
+    result = await _fetch(http, outside, row, limits, ends)
     key = None
     if result[0] == "stored":
         try:
@@ -65,13 +69,15 @@ async def do_fetch_one(pool: asyncpg.Pool, http: aiohttp.ClientSession, store: M
     return str(result[0])
 
 
-async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
+async def _fetch(http: aiohttp.ClientSession, outside: Outside, row: Any, limits: Limits,
                  ends: dict[str, str]) -> tuple[str, bytes, str | None, str | None]:  # fmt: skip
     attachment = row["attachment"] or {}
     if row["inline"] is not None:  # e-mail: the bytes came with the message
         return _check_inline(bytes(row["inline"]), attachment.get("mime_type"), limits)
     try:
-        url, headers = await locate(http, row["channel"], row["credentials"], attachment, ends)
+        url, headers = await locate(
+            http, row["channel"], row["credentials"], attachment, ends, outside
+        )
     except Refused as exc:
         return "refused", b"", None, str(exc)
     except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
@@ -79,9 +85,8 @@ async def _fetch(http: aiohttp.ClientSession, row: Any, limits: Limits,
     from_payload = row["channel"] in ("messenger", "instagram", "facebook", "viber", "api") or (
         row["channel"] == "x" and "Authorization" not in headers
     )
-    got = await download(
-        http, url, headers, limits, attachment.get("mime_type"), public_only=from_payload
-    )  # no redirects into our network either
+    got = await download(http, url, headers, limits, attachment.get("mime_type"),
+                         outside=outside if from_payload else None)  # fmt: skip
     return got.outcome, got.data, got.mime_type, got.reason
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import yarl
 
+from contactcenter.media.outside import NotAllowed, Outside
 from contactcenter.oauth1 import authorization
 
 MAX_REDIRECTS = 5
@@ -50,9 +51,10 @@ class Refused(Exception):
 
 async def locate(
     http: aiohttp.ClientSession, channel: str, creds: dict[str, Any],
-    attachment: dict[str, Any], ends: dict[str, str],
+    attachment: dict[str, Any], ends: dict[str, str], outside: Outside,
 ) -> tuple[str, dict[str, str]]:  # fmt: skip
-    """The URL to download and the headers it needs."""
+    """The URL to download and the headers it needs (a URL from a payload: checked by
+    `outside`, never one into our own network)."""
     ref = str(attachment.get("platform_media_id") or attachment.get("url") or "")
     if channel == "whatsapp":
         auth = {"Authorization": f"Bearer {creds['access_token']}"}
@@ -78,10 +80,10 @@ async def locate(
         basic = base64.b64encode(f"{creds['account_sid']}:{creds['auth_token']}".encode()).decode()
         return ref, {"Authorization": f"Basic {basic}"}
     if channel in ("messenger", "instagram", "facebook", "viber", "api") and ref.startswith("http"):
-        await check_public(ref)  # a URL from a payload: never one into our own network
+        await _check(outside, ref)
         return ref, {}
     if channel == "x":
-        return await _x_media(ref, creds, ends["x_ton"])
+        return await _x_media(ref, creds, ends["x_ton"], outside)
     if channel == "slack":  # url_private: only with the bot token, only on Slack's file host
         prefix = "https://files.slack.com/"
         if not ref.startswith(prefix):
@@ -93,12 +95,21 @@ async def locate(
     raise Refused(f"downloading {channel} media is not supported yet")
 
 
-async def _x_media(ref: str, creds: dict[str, Any], ton: str) -> tuple[str, dict[str, str]]:
+async def _check(outside: Outside, url: str) -> None:
+    try:
+        await outside.check(url)
+    except NotAllowed as exc:
+        raise Refused(str(exc)) from None
+
+
+async def _x_media(
+    ref: str, creds: dict[str, Any], ton: str, outside: Outside
+) -> tuple[str, dict[str, str]]:
     """DM media sit on ton.twitter.com behind OAuth 1.0a user signing; media of public posts
     (pbs.twimg.com) are public URLs."""
     prefix = "https://ton.twitter.com/"
     if not ref.startswith(prefix):
-        await check_public(ref)
+        await _check(outside, ref)
         return ref, {}
     names = ("consumer_key", "consumer_secret", "oauth1_token", "oauth1_token_secret")
     if not all(creds.get(n) for n in names):
@@ -109,49 +120,30 @@ async def _x_media(ref: str, creds: dict[str, Any], ton: str) -> tuple[str, dict
     return url, {"Authorization": authorization("GET", url, key, secret, token, token_secret)}
 
 
-async def check_public(url: str) -> None:
-    """Refuse URLs whose host is (or resolves to) a private, loopback, link-local or reserved
-    address: an attachment URL in a payload must not reach our own network (SSRF)."""
-    import asyncio
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused(f"not an http(s) URL: {url[:100]}")
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname,
-            parts.port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except OSError as exc:
-        raise Refused(f"cannot resolve {parts.hostname}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise Refused(f"{parts.hostname} is not a public address")
-
-
 async def download(
     http: aiohttp.ClientSession, url: str, headers: dict[str, str], limits: Limits,
-    declared: str | None, *, public_only: bool = False,
+    declared: str | None, *, outside: Outside | None = None,
 ) -> Fetched:  # fmt: skip
-    """One GET (payload URLs: redirects followed a hop at a time, each checked like the first
-    URL), read within the limits."""
+    """One GET, read within the limits. A payload URL goes through `outside`: redirects are
+    followed a hop at a time, each checked like the first URL, and the connection itself can
+    only reach allowed addresses."""
+    session = outside.http if outside else http
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            async with http.get(url, headers=headers, allow_redirects=not public_only,
-                                timeout=aiohttp.ClientTimeout(total=60)) as resp:  # fmt: skip
+            async with session.get(url, headers=headers, allow_redirects=outside is None,
+                                   timeout=aiohttp.ClientTimeout(total=60)) as resp:  # fmt: skip
                 location = resp.headers.get("Location")
-                if not (public_only and resp.status in REDIRECTS and location):
+                if not (outside and resp.status in REDIRECTS and location):
                     return await _read(resp, limits, declared)
                 url = str(resp.url.join(yarl.URL(location)))
-            await check_public(url)
+            await _check(outside, url)
         return Fetched("refused", reason=f"more than {MAX_REDIRECTS} redirects")
     except Refused as exc:
         return Fetched("refused", reason=str(exc))
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, NotAllowed):  # the name now resolves inward (rebinding)
+            return Fetched("refused", reason=str(exc.os_error))
+        return Fetched("failed", reason=f"download failed: {type(exc).__name__}")
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Fetched("failed", reason=f"download failed: {type(exc).__name__}")
 

@@ -104,8 +104,9 @@ async def test_payload_urls_into_our_network_are_refused() -> None:
     import aiohttp
 
     from contactcenter.media.fetch import Refused, locate
+    from contactcenter.media.outside import Outside
 
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession() as http, Outside() as outside:
         for url in (
             "http://169.254.169.254/latest/meta-data/iam",
             "http://127.0.0.1:5432/",
@@ -113,7 +114,7 @@ async def test_payload_urls_into_our_network_are_refused() -> None:
             "file:///etc/passwd",
         ):
             with pytest.raises(Refused):
-                await locate(http, "api", {}, {"platform_media_id": url}, {})
+                await locate(http, "api", {}, {"platform_media_id": url}, {}, outside)
 
 
 async def test_a_temporary_failure_waits_before_the_next_attempt(
@@ -139,6 +140,7 @@ async def test_redirects_from_payload_urls_are_checked_hop_by_hop() -> None:
     import aiohttp
 
     from contactcenter.media.fetch import Limits, download
+    from contactcenter.media.outside import HINT, Outside
 
     async def hop(request: web.Request) -> web.Response:
         n = int(request.match_info["n"])
@@ -151,16 +153,22 @@ async def test_redirects_from_payload_urls_are_checked_hop_by_hop() -> None:
     app.router.add_get("/hop/{n}", hop)
     app.router.add_get("/meta", to_metadata)
     limits = Limits(10_000, ("image/*", "text/*"))
-    async with TestServer(app) as server, aiohttp.ClientSession() as http:
+    async with TestServer(app) as server, aiohttp.ClientSession() as http, Outside() as outside:
         meta = await download(
-            http, str(server.make_url("/meta")), {}, limits, None, public_only=True
+            http, str(server.make_url("/meta")), {}, limits, None, outside=outside
         )
-        assert (meta.outcome, meta.reason) == ("refused", "169.254.169.254 is not a public address")
+        assert (meta.outcome, meta.reason) == (
+            "refused",
+            f"169.254.169.254 is not a public address ({HINT})",
+        )
         loop = await download(
-            http, str(server.make_url("/hop/0")), {}, limits, None, public_only=True
+            http, str(server.make_url("/hop/0")), {}, limits, None, outside=outside
         )
         # the next hop is this (loopback) server again: refused at that hop, not followed
-        assert (loop.outcome, loop.reason) == ("refused", "127.0.0.1 is not a public address")
+        assert (loop.outcome, loop.reason) == (
+            "refused",
+            f"127.0.0.1 is not a public address ({HINT})",
+        )
 
 
 async def test_files_are_served_so_they_cannot_run_on_our_origin(

@@ -135,6 +135,11 @@
     if (events && events.readyState !== 2) return;  // one stream (2: closed, e.g. a new token)
     events = new EventSource(api + "/events?token=" + encodeURIComponent(token));
     events.addEventListener("message", function (event) { show(JSON.parse(event.data)); });
+    // Open means subscribed: what was sent before (or while a dropped stream reconnected) is
+    // read once more; show() skips what is on screen already.
+    events.addEventListener("open", function () {
+      call("GET", "/messages").then(function (page) { page.items.forEach(show); }, function () {});
+    });
   }
 
   var started = null;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,24 @@ async def test_widget_on_the_shop_page_talks_to_an_agent(
                 assert bubbles == ["Is my parcel on its way?", "Yes, it arrives tomorrow."]
                 if SCREENSHOT_DIR:
                     await page.screenshot(path=str(Path(SCREENSHOT_DIR) / "webchat.png"))
-                await page.reload()  # the conversation survives a page load
+                # the conversation survives a page load; a reply sent before the new stream
+                # is subscribed (held back here, as on a slow network) shows once it opens
+                released = asyncio.Event()
+
+                async def hold(request: Any) -> None:
+                    await released.wait()
+                    await request.continue_()
+
+                await page.route(re.compile(r"/events\?token="), hold)
+                await page.reload()
                 await page.get_by_role("button", name="Chat with us").click()
                 await page.get_by_text("Yes, it arrives tomorrow.").wait_for(timeout=5000)
+                late = await (await client.post(
+                    f"/api/v1/tickets/{ticket['id']}/messages", json={"text": "Any time after 9."},
+                    headers=world.auth("agent"))).json()  # fmt: skip
+                assert await deliver(ctx, late["id"]) == "sent"  # nobody listens yet
+                released.set()
+                await page.get_by_text("Any time after 9.").wait_for(timeout=5000)
 
                 # files both ways: the visitor's photo reaches the ticket, the agent's PDF
                 # arrives as a link the visitor can open

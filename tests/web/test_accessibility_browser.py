@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, async_playwright, expect
 
 from tests.helpers import post_whatsapp, wa_hook, wa_text
 from tests.outbound.test_webchat_browser import chromium
@@ -60,7 +60,7 @@ async def _while_loading(page: Page, where: str) -> list[str]:
     await page.locator("[aria-busy=true]").first.wait_for(state="attached")
     found = await _problems(page, f"{where}, loading")
     released.set()
-    await page.locator("[aria-busy=true]").first.wait_for(state="detached")
+    await expect(page.locator("[aria-busy=true]")).to_have_count(0, timeout=10_000)
     return found + await _problems(page, where)
 
 
@@ -93,14 +93,18 @@ async def test_every_view_passes_axe(client: Client, world: World, pool: asyncpg
             await route(pool, world.queue.id)
             agent = await _signed_in(browser, base, "agent@acme.test")
             await agent.locator("[data-offer]").first.wait_for(timeout=10_000)
+            await expect(agent.locator("[aria-busy=true]")).to_have_count(0)  # all drawn
             problems += await _problems(agent, "my work (with an offer)")
             await agent.goto(f"{base}/app#/ticket/{ticket}")
-            await agent.locator("#reply-text").wait_for()
+            for drawn in (".ticket-head h1", ".thread .msg", "aside.side h2", "#reply-text"):
+                await agent.locator(drawn).first.wait_for()
             problems += await _problems(agent, "ticket")
 
             sup = await _signed_in(browser, base, "admin@acme.test")
             await sup.goto(f"{base}/app#/board")
             await sup.locator(f'tr[data-queue="{world.queue.id}"]').wait_for()
+            await sup.locator("table.heatmap").wait_for()  # the last part the board draws
+            await expect(sup.locator("[aria-busy=true]")).to_have_count(0)
             problems += await _problems(sup, "board")
             await sup.goto(f"{base}/app#/admin")
             for summary in ("Edit", "Opening hours"):  # both of the first queue's forms

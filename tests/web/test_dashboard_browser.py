@@ -133,7 +133,9 @@ async def _flow(browser: Browser, base: str, client: Client, world: World,
     link = photo["image"]["link"].removeprefix("http://testserver")  # the app's public_url
     fetched = await client.get(link)
     assert fetched.status == 200 and await fetched.read() == PNG
-    await expect(agent.locator(".msg--outbound .files a")).to_have_text("label.png")
+    await expect(agent.locator(".msg--outbound .files a")).to_have_text(
+        "label.png", timeout=LIVE_MS
+    )
     await expect(waiting).to_have_text("0", timeout=LIVE_MS)  # assigned: nobody waits
     await expect(agent_state).to_contain_text("Available")
 

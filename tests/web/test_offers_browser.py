@@ -4,6 +4,8 @@ supervisor reassigns a waiting ticket in two clicks."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from typing import Any
 
@@ -54,14 +56,31 @@ async def test_decline_typing_and_two_click_reassign(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         try:
-            agent = await _page(browser, base, "agent@acme.test", f"#/ticket/{second}")
+            agent = await _page(browser, base, "agent@acme.test")
+            answered: list[str] = []  # accept or decline requests the page made
+            agent.on("request", lambda r: answered.extend(
+                [r.url] if r.method == "POST" and "/offers/" in r.url else []))  # fmt: skip
+            # The ticket view with its contact held back: the agent clicks into the reply box
+            # while the view still loads, and its end must not take the focus away.
+            released = asyncio.Event()
+
+            async def hold(request: Any) -> None:
+                await released.wait()
+                await request.continue_()
+
+            await agent.route(re.compile(r"/api/v1/contacts/"), hold)
+            await agent.goto(f"{base}/app#/ticket/{second}")
             offer = agent.locator("[data-offer]")
             await expect(offer).to_have_count(1)  # the tray is there on the ticket view too
             reply = agent.locator("#reply-text")
             await reply.click()
-            await agent.keyboard.type("ad")  # text, not accept/decline
+            await agent.keyboard.type("a")  # text, not accept
+            released.set()
+            await agent.locator("aside.side h2").first.wait_for()  # the view has finished
+            await agent.keyboard.type("d")  # text, not decline
             await expect(reply).to_have_value("ad")
             await expect(offer).to_have_count(1)
+            assert answered == []  # the keys went into the text, not to the offer
             await agent.locator("h1").click()  # out of the text box
             await agent.keyboard.press("d")
             await expect(offer).to_have_count(0)

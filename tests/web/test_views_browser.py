@@ -5,6 +5,8 @@ policy's targets and plans shifts in forms, and sees the API's own error."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from typing import Any
 
@@ -60,6 +62,22 @@ async def test_reply_rules_language_transfer_and_admin(
             await expect(sup.get_by_role("button", name="Alle Kanäle")).to_have_attribute(
                 "aria-pressed", "true"
             )
+            # a slow draw of this ticket's thread, overtaken by "all channels": dropped
+            released = asyncio.Event()
+
+            async def hold(request: Any) -> None:
+                await released.wait()
+                await request.continue_()
+
+            thread_page = re.compile(rf"/tickets/{ticket}/messages\?limit=200")
+            await sup.route(thread_page, hold)
+            await sup.get_by_role("button", name="Dieses Ticket").click()  # held
+            async with sup.expect_response(re.compile(r"/contacts/.+/messages")):
+                await sup.get_by_role("button", name="Alle Kanäle").click()
+            async with sup.expect_response(thread_page):
+                released.set()
+            await sup.evaluate("() => new Promise((done) => setTimeout(done, 100))")
+            await expect(sup.locator(".thread .msg .chip")).to_have_text(["whatsapp"])
 
             await sup.goto(f"{base}/app#/board")
             move = sup.get_by_label(f"Verschieben #{ticket}")
@@ -144,7 +162,7 @@ async def test_reply_rules_language_transfer_and_admin(
             await expect(hours.locator(".error")).to_contain_text("Mars/Olympus")
             await hours.get_by_label("Always open").check()
             await hours.get_by_role("button", name="Save").click()
-            await expect(queue_item).to_contain_text("Always open")
+            await expect(queue_item).to_contain_text("SL 90% / 30s · Always open")  # drawn again
             saved = await (await client.get(f"/api/v1/queues/{world.queue.id}",
                                             headers=world.auth("admin"))).json()  # fmt: skip
             assert saved["hours"] is None

@@ -132,13 +132,17 @@ export async function ticketView(main, id) {
   main.replaceChildren(h("div", { class: "ticket" }, header,
     h("div", { class: "ticket-body" },
       h("div", { class: "conversation" }, tabs, thread, compose.box), side)));
+  let drawn = 0;  // the newest draw wins: a slower older one is dropped, not drawn over it
   const draw = async () => {
+    const mine = ++drawn;
     const fresh = await api(`/tickets/${id}`);
+    const items = everywhere ? await timelineItems(fresh) : await threadItems(id);
+    if (mine !== drawn) return;
     drawHeader(header, fresh);
     compose.apply(fresh);  // the window may have opened again (the customer wrote)
     tabs.replaceChildren(toggle(false), toggle(true));
-    if (everywhere) await drawTimeline(thread, fresh);
-    else await drawThread(thread, id);
+    thread.replaceChildren(...items);
+    thread.lastElementChild?.scrollIntoView({ block: "end" });
   };
   await Promise.all([draw(), drawSide(side, ticket)]);
   const reload = throttle(() => draw().catch((err) => toast(err.message)), 300);
@@ -184,14 +188,14 @@ function drawHeader(box, ticket) {
 
 const safeHref = (url) => /^(https?:\/\/|\/)/i.test(url ?? "") ? url : null;  // never javascript:
 
-async function drawThread(list, id) {
+async function threadItems(id) {
   let items = [], cursor = null;
   do {  // oldest first, in the platform's order (invariant 6)
     const page = await api(`/tickets/${id}/messages?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
     items = items.concat(page.items);
     cursor = page.next_cursor;
   } while (cursor && items.length < 2000);
-  list.replaceChildren(...items.map((m) => h("li", { class: `msg msg--${m.direction}` },
+  return items.map((m) => h("li", { class: `msg msg--${m.direction}` },
     h("div", { class: "meta" }, m.sender?.name || t(m.direction === "inbound" ? "customer" : "agent"),
       " · ", h("time", { datetime: m.sent_at }, when(m.sent_at)),
       m.direction === "outbound" && m.delivery_status
@@ -203,21 +207,19 @@ async function drawThread(list, id) {
     m.attachments?.length ? h("ul", { class: "files", "aria-label": t("attachments") },
       m.attachments.map((a) => h("li", {}, safeHref(a.url)
         ? h("a", { href: safeHref(a.url), target: "_blank", rel: "noopener" }, a.name || a.kind)
-        : `${a.name || a.kind} …`))) : null)));
-  list.lastElementChild?.scrollIntoView({ block: "end" });
+        : `${a.name || a.kind} …`))) : null));
 }
 
 // The person's conversation on every channel, in order; this ticket's messages stand out.
-async function drawTimeline(list, ticket) {
+async function timelineItems(ticket) {
   const { items } = await api(`/contacts/${ticket.contact.id}/messages?limit=100`);
-  list.replaceChildren(...items.map((m) => h("li", {
+  return items.map((m) => h("li", {
     class: `msg msg--${m.direction}${m.ticket_id === ticket.id ? "" : " msg--other"}` },
     h("div", { class: "meta" }, h("span", { class: "chip" }, m.channel), " ",
       m.ticket_id === ticket.id ? `#${m.ticket_id}` : h("a", { href: `#/ticket/${m.ticket_id}` }, `#${m.ticket_id}`),
       " · ", m.sender_name || t(m.direction === "inbound" ? "customer" : "agent"),
       " · ", h("time", { datetime: m.sent_at }, when(m.sent_at))),
-    h("div", { class: "text" }, m.text ?? ""))));
-  list.lastElementChild?.scrollIntoView({ block: "end" });
+    h("div", { class: "text" }, m.text ?? "")));
 }
 
 // The reply window as the server applies it (actions/outbound.py window_error): WhatsApp 24 h

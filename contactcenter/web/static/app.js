@@ -94,7 +94,9 @@ async function route() {
   }
   if (mine !== generation) { stop?.(); return; }
   session.stop = stop;
-  main.focus({ preventScroll: true });  // screen readers follow the new view
+  // screen readers follow the new view, unless the user already went into it (a click in
+  // the reply box while the view was still loading keeps its focus)
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 let pendingG = false;

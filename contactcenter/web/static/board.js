@@ -109,10 +109,10 @@ async function drawAgents(box, state) {
 async function drawCoverage(box, state) {
   const pick = h("select", { "aria-label": t("queue"), onchange: () => draw(pick.value) },
     ...state.queueList.map((q) => h("option", { value: q.key }, q.name)));
-  const grid = h("div", { class: "heatmap-wrap" });
+  const grid = h("div", { class: "heatmap-wrap", "aria-busy": "true" });  // until drawn
   box.fill(pick, grid);
   async function draw(queueId) {
-    if (!queueId) return;
+    if (!queueId) { grid.removeAttribute("aria-busy"); return; }
     const data = await api(`/metrics/coverage?queue_id=${queueId}`);
     const days = new Map();
     for (const i of data.intervals) {
@@ -133,6 +133,7 @@ async function drawCoverage(box, state) {
         Array.from({ length: slot(slots[0].start) }, () => h("td", { class: "cell" })),
         slots.map((s) => h("td", { class: `cell cell--${level(s.gap)}`, dataset: { gap: s.gap },
           title: `${s.start.slice(11, 16)} · ${t("arrivals")} ${s.arrivals.toFixed(1)} · ${t("needed")} ${s.required} · ${t("on_shift")} ${s.scheduled} · ${s.gap >= 0 ? t("surplus") : t("gap")} ${s.gap}` })))))));
+    grid.removeAttribute("aria-busy");
   }
-  if (state.queueList.length) await draw(state.queueList[0].key);
+  await draw(state.queueList[0]?.key);
 }

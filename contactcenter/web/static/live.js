@@ -40,12 +40,17 @@ function tick() {
   });
 }
 
-// Run `fn` at most once per `ms`, and once more after the last call (live refreshes).
+// Run `fn` at most once per `ms`, never two at a time (an older answer landing last would stay
+// on screen), and once more after the last call (live refreshes). `fn` handles its own errors.
 export function throttle(fn, ms = 500) {
-  let timer = null, again = false;
-  return () => {
-    if (timer) { again = true; return; }
-    fn();
-    timer = setTimeout(() => { timer = null; if (again) { again = false; fn(); } }, ms);
+  let busy = false, again = false;
+  const run = async () => {
+    busy = true;
+    try { await fn(); } finally {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      busy = false;
+      if (again) { again = false; run(); }
+    }
   };
+  return () => { if (busy) again = true; else run(); };
 }

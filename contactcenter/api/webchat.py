@@ -57,8 +57,11 @@ _HISTORY = q("webchat.history")
 
 class StartIn(In):
     name: str = Field(default="", max_length=200)
-    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[^\n]+$")
     user_hash: str | None = Field(default=None, max_length=128)
+    email: str | None = Field(  # the site has verified it; signed with the user id
+        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
     language: str | None = Field(default=None, max_length=35)
 
 
@@ -149,8 +152,16 @@ async def start(request: web.Request) -> web.StreamResponse:
             "Too many new chats from this address in the last hour; try again later.",
         )
     secret = str(account.credentials.get("hmac_secret", ""))
+    if body.email is not None and body.user_id is None:
+        raise ApiError(
+            ErrorCode.VALIDATION_FAILED,
+            "email is only taken from a signed-in user: give user_id and a user_hash over "
+            "user_id and email, or leave email out.",
+        )
     if body.user_id is not None:
-        expected = hmac.new(secret.encode(), body.user_id.encode(), hashlib.sha256).hexdigest()
+        # with an e-mail, both are signed: user_id, a newline, the address
+        signed = body.user_id if body.email is None else f"{body.user_id}\n{body.email}"
+        expected = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
         if (
             not secret
             or not body.user_hash
@@ -158,8 +169,9 @@ async def start(request: web.Request) -> web.StreamResponse:
         ):
             raise ApiError(
                 ErrorCode.BAD_SIGNATURE,
-                "user_hash must be hex HMAC-SHA256(hmac_secret, user_id), computed on the "
-                "site's server; leave user_id out for anonymous visitors.",
+                "user_hash must be hex HMAC-SHA256(hmac_secret, user_id), or with an email "
+                'HMAC-SHA256(hmac_secret, user_id + "\\n" + email), computed on the site\'s '
+                "server; leave user_id out for anonymous visitors.",
             )
         visitor = f"user:{body.user_id}"
     else:
@@ -167,7 +179,8 @@ async def start(request: web.Request) -> web.StreamResponse:
     token = secrets.token_urlsafe(32)
     async with db.connection(request.app[keys.POOL]) as conn:
         await conn.execute(_INSERT, _hash(token), account.id, visitor, body.name,
-                           primary_language(body.language))  # fmt: skip
+                           primary_language(body.language),
+                           body.email.lower() if body.email else None)  # fmt: skip
     return web.json_response({"token": token, "visitor_id": visitor}, status=201)
 
 
@@ -186,7 +199,7 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         sender_id=vid, sender_name=visitor["display_name"], sent_at=datetime.now(UTC),
         kind="text" if text or not attachments else attachments[0].kind,
         text=clean_text(text) if text else None, attachments=attachments,
-        language=visitor["language"],
+        language=visitor["language"], verified_email=visitor["verified_email"],
     )  # fmt: skip
     outcome = await request.app[keys.COMMITTER].submit(
         IngestUnit(account, InboundBatch(messages=[message]))

@@ -122,6 +122,7 @@
     if (script.dataset.userId) {
       body.user_id = script.dataset.userId;
       body.user_hash = script.dataset.userHash;
+      if (script.dataset.userEmail) body.email = script.dataset.userEmail;  // signed with the id
     }
     return call("POST", "/conversations", body).then(function (data) {
       token = data.token;

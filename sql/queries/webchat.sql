@@ -1,11 +1,12 @@
 -- name: insert_visitor
-INSERT INTO webchat_visitors (token_hash, account_id, visitor_id, display_name, language)
-VALUES ($1, $2, $3, $4, $5);
+INSERT INTO webchat_visitors (token_hash, account_id, visitor_id, display_name, language,
+                              verified_email)
+VALUES ($1, $2, $3, $4, $5, $6);
 
 -- name: visitor
 UPDATE webchat_visitors SET last_seen_at = now()
 WHERE token_hash = $1 AND account_id = $2
-RETURNING visitor_id, display_name, language;
+RETURNING visitor_id, display_name, language, verified_email;
 
 -- name: history
 -- The visitor's latest $3 messages and the replies sent to them (never notes, nothing still

@@ -126,3 +126,52 @@ async def test_new_chats_are_throttled_per_address(
     refused = await client.post(url, json={}, headers={"Origin": SITE})
     assert refused.status == 429 and refused.headers["Access-Control-Allow-Origin"] == SITE
     assert "Too many new chats" in (await refused.json())["error"]["message"]
+
+
+async def test_a_signed_in_users_verified_email_merges_them_with_their_mail(
+    client: Client, world: World, pool: asyncpg.Pool
+) -> None:
+    """The site signs the user id and the address it verified together; the chat then merges
+    with the person's other verified conversations (here the brand's API). An address signed
+    apart from its id, or given by an anonymous visitor, is refused and nothing is kept."""
+    from contactcenter.actions.contacts import do_link_verified
+    from tests.contacts.test_email_merge import _accounts
+    from tests.outbound.test_api_channel import _post as post_api
+
+    _, api = await _accounts(client, world)
+    message = {"id": "q1", "conversation_id": "order-17", "text": "Where is my order?",
+               "sender": {"id": "customer-9", "verified_email": "ines@mail.example.org"}}  # fmt: skip
+    assert (await post_api(client, api, {"messages": [message]})).status == 200
+    account = await webchat_account(client, world, hmac_secret="site-secret")
+    base = f"/chat/{account}/conversations"
+
+    def sign(text: str) -> str:
+        return hmac.new(b"site-secret", text.encode(), hashlib.sha256).hexdigest()
+
+    email = "Ines@Mail.Example.org"
+    for refused, body in (
+        (401, {"user_id": "user-42", "user_hash": sign("user-42"), "email": email}),  # id only
+        (401, {"user_id": "user-42", "user_hash": sign(f"user-42\n{email}"),
+               "email": "mallory@example.org"}),  # another address than was signed
+        (400, {"email": email}),  # anonymous
+        (400, {"user_id": "user-42", "user_hash": sign("user-42"), "email": "no address"}),
+    ):  # fmt: skip
+        resp = await client.post(base, json=body)
+        assert (resp.status, (await resp.json())["error"]["code"] != "") == (refused, True)
+    assert await pool.fetchval("SELECT count(*) FROM webchat_visitors") == 0
+
+    started = await client.post(base, json={"user_id": "user-42", "email": email,
+                                            "user_hash": sign(f"user-42\n{email}")})  # fmt: skip
+    token = (await started.json())["token"]
+    sent = await client.post(f"/chat/{account}/messages", json={"text": "Hallo, Ines hier"},
+                             headers={"Authorization": f"Bearer {token}", "Origin": SITE})  # fmt: skip
+    assert sent.status == 201
+    async with pool.acquire() as conn:
+        assert await do_link_verified(conn) == 1
+    rows = await pool.fetch("SELECT DISTINCT contact_id FROM contact_identities")
+    assert len(rows) == 1
+    view = await (await client.get(f"/api/v1/contacts/{rows[0]['contact_id']}",
+                                   headers=world.auth("agent"))).json()  # fmt: skip
+    assert {(i["channel"], i["verified_email"]) for i in view["identities"]} == {
+        ("api", "ines@mail.example.org"), ("webchat", "ines@mail.example.org")}  # fmt: skip
+    assert [m["reason"] for m in view["merges"]] == ["email"]

@@ -10,9 +10,11 @@ A throwaway database gets the demo data, 200,000 contacts, 1,000,000 tickets ove
   queue view ("My work"): /me/offers, /me/tickets, /queues/{q}, /queues/{q}/waiting
   ticket view: /tickets/{id}, /tickets/{id}/messages, /contacts/{id}, /contacts/{id}/messages
   (the "all channels" tab) for random tickets
-Each request N times, one after another; then --agents clients (20) back to back (the one
+Right after the start, 10 view requests at once (the first burst: new pool connections);
+each request N times, one after another; then --agents clients (20) back to back (the one
 process's capacity; this also opens every pooled connection), then every view in turn at
-steady --rates (100, 300 and 500 requests/s, an open loop: what a floor of agents sees).
+steady --rates (100, 300 and 500 requests/s, an open loop: what a floor of agents sees), and
+the burst of 10 again (every connection open).
 Server-side = the Server-Timing header (handler and middleware, database included);
 client-side = the round trip. Baseline, same run: a bare aiohttp handler
 (bench/bare_server.py) round trip. Writes bench/results/dashboard-<ts>.json.
@@ -46,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 AGENT_TOKEN = "cc_demo_agent_kim_token"
 PER_AGENT = 8  # open tickets each demo agent holds (a realistic chat load)
+BURST = 10  # requests at once right after the start, and again at the end
 
 # 5 messages per ticket: the customer, the agent, the customer, a note, the agent.
 MESSAGES = """
@@ -153,6 +156,27 @@ async def timed(url: str, paths: list[str], headers: dict[str, str]) -> dict[str
     return {"server_ms": percentiles(server), "client_ms": percentiles(client)}
 
 
+async def burst(url: str, views: dict[str, list[str]], headers: dict[str, str],
+                size: int, offset: int) -> dict[str, Any]:  # fmt: skip
+    """`size` requests at once, the views in turn: what the first agents after a start (or the
+    first burst after a quiet spell) wait, and the same once every connection is open."""
+    paths = [p for group in zip(*views.values(), strict=True) for p in group][offset:]
+
+    async def one(session: aiohttp.ClientSession, path: str) -> tuple[float, float]:
+        t = time.perf_counter()
+        async with session.get(url + path) as resp:
+            await resp.read()
+            assert resp.status == 200, resp.status
+            timing = resp.headers.get("Server-Timing", "app;dur=nan")
+        return float(timing.split("dur=")[1]), (time.perf_counter() - t) * 1000
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+        got = await asyncio.gather(*(one(session, path) for path in paths[:size]))
+    return {"size": size, "server_ms": percentiles([g[0] for g in got]),
+            "client_ms": percentiles([g[1] for g in got])}  # fmt: skip
+
+
 async def floor(url: str, views: dict[str, list[str]], headers: dict[str, str],
                 agents: int) -> dict[str, Any]:  # fmt: skip
     """`agents` clients at once, each requesting every view in turn (its own tickets): the
@@ -255,6 +279,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             with procs.server("contactcenter", argv, env, port, Path(tmp), pinned=False) as srv:
                 await procs.wait_ready(srv)
                 auth = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+                out["first_burst"] = await burst(srv.url, views, auth, BURST, 0)
                 await timed(srv.url, [p[0] for p in views.values()] * 5, auth)  # warm-up
                 out["endpoints"] = {name: await timed(srv.url, paths, auth)
                                     for name, paths in views.items()}  # fmt: skip
@@ -263,6 +288,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 out["floor"] = await floor(srv.url, views, auth, args.agents)
                 out["steady"] = [await steady(srv.url, views, auth, int(rate))
                                  for rate in args.rates.split(",")]  # fmt: skip
+                out["warm_burst"] = await burst(srv.url, views, auth, BURST, BURST)
         bare_port = procs.free_port()
         bare_argv = [str(VENV_BIN / "python"), str(ROOT / "bench" / "bare_server.py"),
                      "--port", str(bare_port)]  # fmt: skip
@@ -305,6 +331,13 @@ def summary(r: dict[str, Any]) -> str:
             f"   steady {st['rate']} requests/s, every view in turn ({st['requests']} requests, "
             f"{st['late_sends']} sent late): server p50 {st['server_ms']['p50']} "
             f"p99 {st['server_ms']['p99']} ms; round trip p99 {st['client_ms']['p99']} ms"
+        )
+    for name in ("first_burst", "warm_burst"):
+        x = r[name]
+        lines.append(
+            f"   {name.replace('_', ' ')}: {x['size']} view requests at once: server p50 "
+            f"{x['server_ms']['p50']} max {x['server_ms']['max']} ms; round trip max "
+            f"{x['client_ms']['max']} ms"
         )
     f = r["floor"]
     lines.append(

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from arq import create_pool
 from arq.connections import RedisSettings
 
-from contactcenter import constants, keys, live
+from contactcenter import constants, keys, live, logs
 from contactcenter.actions.group_commit import GroupCommitter
 from contactcenter.api.accounts_cache import AccountCache
 from contactcenter.api.middleware import middleware
 from contactcenter.api.routes import setup_routes
 from contactcenter.settings import Settings, require
 from contactcenter.store import db
+from contactcenter.store.queries import q
+
+log = logs.get_logger(__name__)
+# What the views (an agent's work, a queue, a ticket, a contact) run first: prepared on each
+# connection opened at start, so the first requests do not wait for the backend to read the
+# tables' catalog entries (bench/dashboard.py, first burst).
+WARM = tuple(q(name) for name in (
+    "tickets.list_tickets", "tickets.get_ticket", "messages.list_messages", "media.for_messages",
+    "contacts.get_contact", "contacts.identities", "contacts.tickets", "contacts.timeline",
+    "routing.offers_of", "queues.get_queue",
+))  # fmt: skip
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -31,6 +43,11 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
     )
     app[keys.POOL] = pool
     app[keys.ACCOUNTS] = AccountCache(pool, settings.account_cache_s)
+    if settings.db_pool_warm:
+        started = time.perf_counter()
+        opened = await db.warm(pool, min(settings.db_pool_warm, settings.db_pool_max), WARM)
+        log.info("db.warmed", connections=opened,
+                 ms=round((time.perf_counter() - started) * 1000, 1))  # fmt: skip
     yield
     await pool.close()
 

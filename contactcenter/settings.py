@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         description="a message this long after a ticket was solved reopens it; later, a new ticket",
     )
     db_pool_max: int = Field(default=10, description="PostgreSQL connections per process")
+    db_pool_warm: int = Field(
+        default=10,
+        ge=0,
+        description="connections `serve` opens at start, each with the views' statements "
+        "prepared (0: open them on demand)",
+    )
     ingest_max_batch: int = Field(
         default=128, description="most webhook requests committed in one group transaction"
     )

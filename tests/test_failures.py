@@ -83,3 +83,35 @@ async def test_redis_down_loses_no_message(
             "unavailable"
         )
     assert (await counts(pool))["messages"] == 1
+
+
+async def test_the_pool_is_warm_at_start_and_a_down_database_does_not_stop_it(
+    settings: Settings, world: World, pool: asyncpg.Pool, pg_proxy: tuple[Proxy, str]
+) -> None:
+    """`serve` opens its connections (with the views' statements prepared) before it answers;
+    with PostgreSQL unreachable it starts all the same, answers 503, and recovers."""
+    from contactcenter import keys
+
+    proxy, url = pg_proxy
+    warm = settings.model_copy(update={"database_url": url, "db_pool_warm": 4})
+    async with TestClient(TestServer(create_app(warm))) as client:
+        app_pool = client.app[keys.POOL]
+        assert (app_pool.get_size(), app_pool.get_idle_size()) == (4, 4)  # open, none held
+        assert (await client.get("/api/v1/tickets", headers=world.auth("agent"))).status == 200
+
+    await proxy.cut()
+    async with TestClient(TestServer(create_app(warm))) as client:
+        assert client.app[keys.POOL].get_size() == 0
+        assert (await client.get("/api/v1/tickets", headers=world.auth("agent"))).status == 503
+        await proxy.restore()
+        assert (await client.get("/api/v1/tickets", headers=world.auth("agent"))).status == 200
+
+
+async def test_warming_releases_every_connection_even_when_a_statement_fails(
+    pool: asyncpg.Pool,
+) -> None:
+    from contactcenter.store import db
+
+    assert await db.warm(pool, 3, ("SELECT 1", "SELECT * FROM no_such_table")) == 0
+    assert pool.get_idle_size() == pool.get_size() >= 3  # none kept out of the pool
+    assert await db.warm(pool, 3, ("SELECT 1",)) == 3

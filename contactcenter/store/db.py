@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -54,6 +55,28 @@ async def create_pool(dsn: str, max_size: int = 10) -> asyncpg.Pool:
     )
     # With min_size=0 this opens no connection; awaiting it only sets the pool up.
     return await pool
+
+
+async def warm(pool: asyncpg.Pool, connections: int, statements: tuple[str, ...] = ()) -> int:
+    """Open `connections` pooled connections at once, each preparing `statements`: what the
+    first requests after a start would otherwise wait for (a new connection's setup, and its
+    backend reading the tables' catalog entries). Returns how many opened; never raises."""
+
+    async def one() -> asyncpg.pool.PoolConnectionProxy:
+        conn = await pool.acquire(timeout=constants.DB_ACQUIRE_TIMEOUT_S)
+        try:
+            for sql in statements:
+                await conn.prepare(sql)
+        except BaseException:
+            await pool.release(conn)
+            raise
+        return conn
+
+    got = await asyncio.gather(*(one() for _ in range(connections)), return_exceptions=True)
+    opened = [c for c in got if not isinstance(c, BaseException)]
+    for conn in opened:
+        await pool.release(conn)
+    return len(opened)
 
 
 def unavailable() -> ApiError:

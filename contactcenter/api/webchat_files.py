@@ -1,8 +1,10 @@
 """A web chat visitor's message body: JSON {text, id}, or multipart with `text`, `id` and up to
-ten `file` parts. Visitors are anonymous, so files are bounded three ways: the account decides
-whether visitors may send files at all (credential `visitor_files`: "on", "verified" for
-signed-in users of the site only, or "off"); CC_WEBCHAT_MAX_BYTES per message; and at most
-FILES_PER_VISITOR messages with files per visitor and FILES_PER_ADDRESS per address an hour.
+ten `file` parts. Visitors are anonymous, so messages are bounded: MESSAGES_PER_VISITOR an hour
+per visitor and MESSAGES_PER_ADDRESS per address (far above what people type). Files are
+bounded three ways more: the account decides whether visitors may send files at all
+(credential `visitor_files`: "on", "verified" for signed-in users of the site only, or "off");
+CC_WEBCHAT_MAX_BYTES per message; and at most FILES_PER_VISITOR messages with files per visitor
+and FILES_PER_ADDRESS per address an hour. Every count is per chat account.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from contactcenter.media.fetch import Limits
 from contactcenter.models import ChannelAccount
 from contactcenter.web.session import client_address, over_limit
 
+MESSAGES_PER_VISITOR = 120  # any messages, per hour
+MESSAGES_PER_ADDRESS = 600  # an office or a carrier's address is shared by many visitors
 FILES_PER_VISITOR = 20  # messages with files, per hour
 FILES_PER_ADDRESS = 60
 STARTS_PER_ADDRESS = 30  # new conversations (visitor tokens) per address, per hour
@@ -40,12 +44,19 @@ async def message_body(
     request: web.Request, account: ChannelAccount, visitor: Any
 ) -> tuple[str, str | None, list[uploads.Upload]]:
     """The visitor's text, the widget's id for the message, and the files."""
+    await _throttle(request, account, visitor["visitor_id"], "chatmsg",
+                    (MESSAGES_PER_VISITOR, MESSAGES_PER_ADDRESS),
+                    "Too many messages from here in the last hour; wait a few minutes, "
+                    "then write again.")  # fmt: skip
     if request.content_type != "multipart/form-data":
         body = await parse_body(request, ChatMessageIn)
         return body.text, body.id, []
     _may_send_files(account, visitor["visitor_id"])
     settings = request.app[keys.SETTINGS]
-    await _throttle(request, visitor["visitor_id"])
+    await _throttle(request, account, visitor["visitor_id"], "chatfiles",
+                    (FILES_PER_VISITOR, FILES_PER_ADDRESS),
+                    "Too many files from here in the last hour; send text, or try again "
+                    "later.")  # fmt: skip
     limits = Limits(settings.webchat_max_bytes, tuple(settings.media_types.split(",")))
     fields, files = await uploads.read_form(request, limits, ("text", "id"), SETTING)
     given = fields.get("id") or None
@@ -64,12 +75,11 @@ def _may_send_files(account: ChannelAccount, visitor_id: str) -> None:
         )
 
 
-async def _throttle(request: web.Request, visitor_id: str) -> None:
+async def _throttle(request: web.Request, account: ChannelAccount, visitor_id: str, kind: str,
+                    limits: tuple[int, int], refusal: str) -> None:  # fmt: skip
     """Counted before the body is read: a refused sender uploads nothing."""
-    counters = {f"cc:chatfiles:visitor:{visitor_id}": FILES_PER_VISITOR,
-                f"cc:chatfiles:addr:{client_address(request)}": FILES_PER_ADDRESS}  # fmt: skip
+    per_visitor, per_address = limits
+    counters = {f"cc:{kind}:{account.id}:visitor:{visitor_id}": per_visitor,
+                f"cc:{kind}:{account.id}:addr:{client_address(request)}": per_address}  # fmt: skip
     if await over_limit(request, counters, WINDOW_S):
-        raise ApiError(
-            ErrorCode.RATE_LIMITED,
-            "Too many files from here in the last hour; send text, or try again later.",
-        )
+        raise ApiError(ErrorCode.RATE_LIMITED, refusal)

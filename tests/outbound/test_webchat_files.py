@@ -38,8 +38,11 @@ def form(text: str, message_id: str, *files: tuple[str, str, bytes]) -> aiohttp.
     return data
 
 
-async def _visitor(client: Client, world: World) -> tuple[str, dict[str, str]]:
-    account = await webchat_account(client, world)
+async def _visitor(
+    client: Client, world: World, account: str | None = None, name: str = "Site chat"
+) -> tuple[str, dict[str, str]]:
+    """A visitor (on `account`, else on a new chat account named `name`) and their headers."""
+    account = account or await webchat_account(client, world, name)
     start = await client.post(f"/chat/{account}/conversations", json={"name": "Ines"},
                               headers={"Origin": SITE})  # fmt: skip
     token = (await start.json())["token"]
@@ -167,3 +170,28 @@ async def test_files_can_be_switched_off_and_are_throttled(
         assert refused.status == 403
         assert f"does not take files from {who}" in (await refused.json())["error"]["message"]
     assert await pool.fetchval("SELECT count(*) FROM inline_media") == 2
+
+
+async def test_messages_are_bounded_per_visitor_and_address_of_each_chat(
+    client: Client, world: World, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script posting without end is stopped (429, with CORS so the widget can say so);
+    another visitor on the same address still writes until the address's bound, and that
+    address still writes to another brand's chat."""
+    monkeypatch.setattr(webchat_files, "MESSAGES_PER_VISITOR", 3)
+    monkeypatch.setattr(webchat_files, "MESSAGES_PER_ADDRESS", 6)  # refused ones count too
+    account, auth = await _visitor(client, world)
+    url = f"/chat/{account}/messages"
+    for n in range(3):
+        assert (await client.post(url, json={"text": f"m{n}"}, headers=auth)).status == 201
+    refused = await client.post(url, json={"text": "m3"}, headers=auth)
+    assert refused.status == 429 and refused.headers["Access-Control-Allow-Origin"] == SITE
+    assert "Too many messages" in (await refused.json())["error"]["message"]
+    _, other = await _visitor(client, world, account)  # a second visitor, same address
+    assert (await client.post(url, json={"text": "o1"}, headers=other)).status == 201
+    assert (await client.post(url, json={"text": "o2"}, headers=other)).status == 201
+    assert (await client.post(url, json={"text": "o3"}, headers=other)).status == 429  # address
+    second, elsewhere = await _visitor(client, world, name="Other brand")  # its own counts
+    assert (await client.post(f"/chat/{second}/messages", json={"text": "x"},
+                              headers=elsewhere)).status == 201  # fmt: skip
+    assert await pool.fetchval("SELECT count(*) FROM messages") == 6

@@ -129,13 +129,18 @@ async def download(
     only reach allowed addresses."""
     session = outside.http if outside else http
     try:
+        if outside:  # aiohttp never resolves a literal address: it is judged here
+            await _check(outside, url)
         for _ in range(MAX_REDIRECTS + 1):
             async with session.get(url, headers=headers, allow_redirects=outside is None,
                                    timeout=aiohttp.ClientTimeout(total=60)) as resp:  # fmt: skip
                 location = resp.headers.get("Location")
                 if not (outside and resp.status in REDIRECTS and location):
                     return await _read(resp, limits, declared)
-                url = str(resp.url.join(yarl.URL(location)))
+                try:
+                    url = str(resp.url.join(yarl.URL(location)))
+                except ValueError:  # http://x:99999/, http://[::1
+                    return Fetched("refused", reason=f"redirected to no URL: {location[:100]}")
             await _check(outside, url)
         return Fetched("refused", reason=f"more than {MAX_REDIRECTS} redirects")
     except Refused as exc:
@@ -146,6 +151,8 @@ async def download(
         return Fetched("failed", reason=f"download failed: {type(exc).__name__}")
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Fetched("failed", reason=f"download failed: {type(exc).__name__}")
+    except ValueError:  # a URL aiohttp cannot request
+        return Fetched("refused", reason=f"not a valid URL: {url[:100]}")
 
 
 async def _read(resp: aiohttp.ClientResponse, limits: Limits, declared: str | None) -> Fetched:

@@ -25,6 +25,25 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 HINT = "CC_MEDIA_ALLOWED_NETWORKS can allow a private network"
 
 
+# IPv6 ranges that carry or reach IPv4 in ways we cannot judge: Teredo, NAT64 for local use
+# (RFC 8215), the deprecated site-local range.
+TUNNELS = tuple(ipaddress.IPv6Network(n) for n in ("2001::/32", "64:ff9b:1::/48", "fec0::/10"))
+# Ranges whose last 32 bits are the IPv4 address they reach: NAT64 (RFC 6052), IPv4-translated
+# (RFC 2765), the deprecated IPv4-compatible addresses.
+CARRIERS = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: mapped, 6to4, or a carrier range's."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in CARRIERS) and int(ip) > 1:  # :: and ::1 are themselves
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 class NotAllowed(OSError):
     """A host that resolves only to addresses a payload URL may not reach."""
 
@@ -59,9 +78,15 @@ class Outside(AbstractResolver):
 
     def allows(self, address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%")[0])  # fe80::1%eth0: the scope is no part
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        return ip.is_global or any(ip in net for net in self.allowed)
+        if any(ip in net for net in self.allowed):
+            return True
+        if isinstance(ip, ipaddress.IPv6Address):
+            if any(ip in net for net in TUNNELS):
+                return False  # Teredo, local NAT64, site-local: where they lead is unknowable
+            inner = embedded_ipv4(ip)
+            if inner is not None:  # ::ffff:10.0.0.5, 64:ff9b::a00:5, 2002:a00:5::: 10.0.0.5
+                return self.allows(str(inner))
+        return ip.is_global
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -73,9 +98,14 @@ class Outside(AbstractResolver):
         return kept
 
     async def check(self, url: str) -> None:
-        """NotAllowed unless `url` is http(s) to a host this may reach."""
+        """NotAllowed unless `url` is http(s) to a host this may reach; ClientConnectionError
+        when its name does not resolve now."""
         parts = urlsplit(url)
         host = parts.hostname
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:  # http://x:99999/
+            raise NotAllowed(f"not a valid URL: {url[:100]}") from None
         if parts.scheme not in ("http", "https") or not host:
             raise NotAllowed(f"not an http(s) URL: {url[:100]}")
         try:
@@ -87,13 +117,11 @@ class Outside(AbstractResolver):
                 raise NotAllowed(f"{host} is not a public address ({HINT})")
             return
         try:
-            await self.resolve(
-                host, parts.port or (443 if parts.scheme == "https" else 80), socket.AF_UNSPEC
-            )
+            await self.resolve(host, port, socket.AF_UNSPEC)
         except NotAllowed:
             raise
-        except OSError as exc:
-            raise NotAllowed(f"cannot resolve {host}") from exc
+        except OSError as exc:  # DNS may answer again later: tried again, not refused
+            raise aiohttp.ClientConnectionError(f"cannot resolve {host}") from exc
 
     async def close(self) -> None:
         if self._http is not None:

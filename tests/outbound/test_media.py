@@ -149,11 +149,16 @@ async def test_redirects_from_payload_urls_are_checked_hop_by_hop() -> None:
     async def to_metadata(request: web.Request) -> web.Response:
         raise web.HTTPFound("http://169.254.169.254/latest/meta-data/iam")
 
+    async def bad_location(request: web.Request) -> web.Response:
+        return web.Response(status=302, headers={"Location": "http://x:99999/"})
+
     app = web.Application()
     app.router.add_get("/hop/{n}", hop)
     app.router.add_get("/meta", to_metadata)
+    app.router.add_get("/bad", bad_location)
     limits = Limits(10_000, ("image/*", "text/*"))
-    async with TestServer(app) as server, aiohttp.ClientSession() as http, Outside() as outside:
+    own = Outside("127.0.0.1/32")  # this test's server may be reached, nothing else inward
+    async with TestServer(app) as server, aiohttp.ClientSession() as http, own as outside:
         meta = await download(
             http, str(server.make_url("/meta")), {}, limits, None, outside=outside
         )
@@ -164,10 +169,14 @@ async def test_redirects_from_payload_urls_are_checked_hop_by_hop() -> None:
         loop = await download(
             http, str(server.make_url("/hop/0")), {}, limits, None, outside=outside
         )
-        # the next hop is this (loopback) server again: refused at that hop, not followed
-        assert (loop.outcome, loop.reason) == (
+        assert (loop.outcome, loop.reason) == ("refused", "more than 5 redirects")
+        bad = await download(http, str(server.make_url("/bad")), {}, limits, None, outside=outside)
+        assert (bad.outcome, bad.reason) == ("refused", "redirected to no URL: http://x:99999/")
+        other = str(server.make_url("/hop/9")).replace("127.0.0.1", "127.0.0.2")
+        first = await download(http, other, {}, limits, None, outside=outside)
+        assert (first.outcome, first.reason) == (  # the first URL is judged too, not only hops
             "refused",
-            f"127.0.0.1 is not a public address ({HINT})",
+            f"127.0.0.2 is not a public address ({HINT})",
         )
 
 

@@ -114,26 +114,33 @@ class Rebinding(AbstractResolver):
 async def test_a_name_that_turns_inward_after_the_check_never_connects(cdn: Any) -> None:
     port, seen = cdn
     url = f"http://files.example.test:{port}/c.jpg"
-    async with Outside(inner=Rebinding()) as outside, aiohttp.ClientSession() as http:
-        await outside.check(url)  # the check saw the public address
+    rebinding = Rebinding()
+    async with Outside(inner=rebinding) as outside, aiohttp.ClientSession() as http:
         got = await download(http, url, {}, LIMITS, None, outside=outside)
+    assert rebinding.lookups == 2  # the check saw the public address, the connection the other
     assert (got.outcome, got.reason) == ("refused", "files.example.test is not a public address "
                                          "(CC_MEDIA_ALLOWED_NETWORKS can allow a private network)")  # fmt: skip
     assert seen == []  # the connection was never opened
     # the same name and host with the network allowed: the refusal was the guard's, nothing else
     async with Outside("127.0.0.1/32", inner=Rebinding()) as outside:
-        await outside.check(url)
         got = await download(outside.http, url, {}, LIMITS, None, outside=outside)
     assert (got.outcome, got.data) == ("stored", JPEG)
     assert seen == ["/c.jpg"]
 
 
 async def test_addresses_in_disguise_are_judged_as_what_they_are() -> None:
+    """IPv6 forms that carry an IPv4 address (mapped, NAT64, 6to4, IPv4-compatible) are judged
+    by that address; tunnels whose far end cannot be known are refused."""
     async with Outside("10.8.0.0/16") as outside:
-        assert outside.allows("93.184.216.34")
-        assert outside.allows("10.8.3.4")  # allowed network
-        for inner in ("::ffff:127.0.0.1", "fe80::1%eth0", "::1", "10.9.0.1", "100.64.0.1",
-                      "169.254.169.254", "0.0.0.0"):  # noqa: S104  # fmt: skip
+        for public in ("93.184.216.34", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1"):
+            assert outside.allows(public), public
+        for allowed in ("10.8.3.4", "::ffff:10.8.3.4", "64:ff9b::a08:304"):  # the network's
+            assert outside.allows(allowed), allowed
+        for inner in ("::ffff:127.0.0.1", "fe80::1%eth0", "::1", "::", "10.9.0.1", "100.64.0.1",
+                      "169.254.169.254", "0.0.0.0",  # noqa: S104
+                      "64:ff9b::a00:5", "2002:a00:5::1", "::7f00:1", "::ffff:0:7f00:1",
+                      "2001:0:4136:e378:8000:63bf:3fff:fdd2", "64:ff9b:1::808:808",
+                      "fec0::1"):  # fmt: skip
             assert not outside.allows(inner), inner
 
 
@@ -141,3 +148,19 @@ def test_a_bad_allowed_network_stops_the_start_with_its_name() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         Settings(media_allowed_networks="10.8.0.0/16, 10.9.0.0/33")
     assert "CC_MEDIA_ALLOWED_NETWORKS: '10.9.0.0/33' is not a network" in str(caught.value)
+
+
+class Unresolvable(Rebinding):
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        raise OSError(f"{host}: temporary failure in name resolution")
+
+
+async def test_a_name_that_does_not_resolve_now_is_tried_again_later() -> None:
+    """A DNS failure is no verdict on the address: the attachment fails for now (retried),
+    it is not refused for good."""
+    async with Outside(inner=Unresolvable()) as outside, aiohttp.ClientSession() as http:
+        got = await download(http, "https://cdn.example.test/a.jpg", {}, LIMITS, None,
+                             outside=outside)  # fmt: skip
+    assert (got.outcome, got.reason) == ("failed", "download failed: ClientConnectionError")

@@ -215,8 +215,11 @@ async def history(request: web.Request) -> web.StreamResponse:
     async with db.connection(request.app[keys.POOL]) as conn:
         rows = await conn.fetch(_HISTORY, account.id, visitor["visitor_id"], 200)
     base = request.app[keys.SETTINGS].public_url
+    mine = f"{visitor['visitor_id']}:"  # the visitor's messages: the widget's own id after it
     return web.json_response({"items": [
         {"id": r["id"], "from": "you" if r["direction"] == "inbound" else "agent",
+         "client_id": r["platform_message_id"].removeprefix(mine)
+                      if r["direction"] == "inbound" else None,
          "text": r["text"], "sent_at": r["sent_at"].isoformat(),
          "files": [{"url": link(base, f["id"], f["token"], f["name"], f["mime_type"]),
                     "name": f["name"], "mime_type": f["mime_type"]} for f in r["files"]]

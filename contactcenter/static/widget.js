@@ -4,7 +4,9 @@
  *           data-title="Chat with us" data-user-id="…" data-user-hash="…" async></script>
  *
  * data-user-id / data-user-hash (optional): a signed-in user of your site, hash = hex
- * HMAC-SHA256(the account's hmac_secret, user id), computed on your server. The visitor's token
+ * HMAC-SHA256(the account's hmac_secret, user id), computed on your server. data-user-email
+ * (optional, with them): the address your site verified; then the hash is over
+ * user id + "\n" + address, and the chat merges with the person's e-mail. The visitor's token
  * is kept in localStorage, so the conversation survives page loads. Replies arrive live over
  * Server-Sent Events. Visitors may attach files (the paperclip); agents' files come as links.
  */
@@ -18,7 +20,9 @@
   var base = script.dataset.base || new URL(script.src).origin;
   var account = script.dataset.account;
   var api = base + "/chat/" + account;
-  var storageKey = "cc-chat:" + account + ":" + (script.dataset.userId || "anonymous");
+  // a token per user and verified address: a changed address starts a token that vouches for it
+  var storageKey = "cc-chat:" + account + ":" + (script.dataset.userId || "anonymous") +
+    (script.dataset.userEmail ? ":" + script.dataset.userEmail : "");
   var title = script.dataset.title || "Chat with us";
   var token = null;
   var seen = {};
@@ -80,10 +84,15 @@
   panel.setAttribute("aria-label", title);
   root.querySelector(".cc-chat__title").textContent = title;
 
+  // Each message once (the visitor's own by the id the widget gave it), in time order: one
+  // read again after a reconnect may be older than a reply that came live meanwhile.
   function show(message) {
-    if (message.id && seen[message.id]) return;
-    if (message.id) seen[message.id] = true;
+    var keys = [message.id, message.client_id && "you:" + message.client_id].filter(Boolean);
+    if (keys.some(function (k) { return seen[k]; })) return;
+    keys.forEach(function (k) { seen[k] = true; });
     var item = document.createElement("li");
+    var at = Date.parse(message.sent_at || "") || Date.now();
+    item.dataset.at = String(at);
     item.className = "cc-chat__msg cc-chat__msg--" + (message.from === "agent" ? "agent" : "you");
     item.textContent = message.text || "";
     (message.files || []).forEach(function (file) {
@@ -97,7 +106,11 @@
       a.textContent = "\uD83D\uDCCE " + (file.name || "file");
       item.appendChild(a);
     });
-    log.appendChild(item);
+    var next = null;  // the first one shown that is later than this one
+    for (var i = log.children.length - 1; i >= 0 && Number(log.children[i].dataset.at) > at; i--) {
+      next = log.children[i];
+    }
+    log.insertBefore(item, next);
     log.scrollTop = log.scrollHeight;
   }
 

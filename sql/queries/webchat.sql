@@ -13,6 +13,7 @@ RETURNING visitor_id, display_name, language, verified_email;
 -- queued or failed), oldest first; with the links of the files agents sent, while valid.
 SELECT * FROM (
     SELECT m.id, m.direction, m.text, m.sent_at, m.delivery_status, m.attachments,
+           m.platform_message_id,
            CASE WHEN m.direction = 'outbound' AND m.attachments <> '[]'::jsonb THEN (
                SELECT coalesce(jsonb_agg(jsonb_build_object(
                           'id', d.id, 'token', d.link_token, 'name', d.name,

@@ -104,6 +104,19 @@ class CalendarIn(In):
         )
 
 
+class HoursIn(CalendarIn):
+    """A queue's opening hours: some time open (null, not an empty week, means always open)."""
+
+    @model_validator(mode="after")
+    def _open_some_time(self) -> HoursIn:
+        if not self.weekly and all(e.off for e in self.exceptions):
+            raise ValueError(
+                "these opening hours are never open: add a weekly row (or a single day with "
+                "hours), or send hours: null for always open"
+            )
+        return self
+
+
 class ShiftsIn(CalendarIn):
     leave: list[LeaveIn] = Field(default=[], max_length=200)
 
@@ -214,7 +227,7 @@ class QueueIn(In):
         default=None, max_length=4096, description="sent once per ticket while the queue is closed"
     )
     sla_policy_id: UUID | None = None
-    hours: CalendarIn | None = Field(default=None, description="opening hours; null: always open")
+    hours: HoursIn | None = Field(default=None, description="opening hours; null: always open")
     language_required: bool = Field(
         default=True, description="offer only to agents speaking the customer's language"
     )
@@ -282,7 +295,7 @@ class QueuePatch(In):
     max_attempts: int | None = Field(default=None, ge=1, le=100)
     overflow: list[OverflowStep] | None = None
     after_hours_reply: str | None = Field(default=None, max_length=4096)
-    hours: CalendarIn | None = None
+    hours: HoursIn | None = None
     language_required: bool | None = None
     escalate_after_s: int | None = Field(default=None, ge=10, le=86400)
     sticky_s: int | None = Field(default=None, ge=0, le=3600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -109,9 +110,21 @@ async def test_forged_and_closed(client: Client, world: World, pool: asyncpg.Poo
     account = await _account(client, world)
     forged = await _post(client, f"/voice/{account}/incoming", CALL, token="wrong")
     assert forged.status == 401 and await pool.fetchval("SELECT count(*) FROM tickets") == 0
-    closed = {"timezone": "UTC", "weekly": []}  # never open
-    await client.patch(f"/api/v1/queues/{world.queue.id}", json={"hours": closed},
-                       headers=world.auth("admin"))  # fmt: skip
+    today = datetime.now(UTC).date().isoformat()
+    closed = {
+        "timezone": "UTC",
+        "exceptions": [{"date": today, "off": True}],
+        "weekly": [
+            {
+                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "start": "00:00",
+                "end": "23:59",
+            }
+        ],
+    }  # open daily, but not today
+    resp = await client.patch(f"/api/v1/queues/{world.queue.id}", json={"hours": closed},
+                              headers=world.auth("admin"))  # fmt: skip
+    assert resp.status == 200
     xml = await (await _post(client, f"/voice/{account}/incoming", CALL)).text()
     assert "We are closed right now." in xml and "<Record" in xml and "<Enqueue" not in xml
 

@@ -158,7 +158,9 @@ async def test_after_hours_reply_once_per_ticket(
     client: Client, world: World, pool: asyncpg.Pool
 ) -> None:
     today = datetime.now(UTC).date().isoformat()
-    closed = {"timezone": "UTC", "weekly": [], "exceptions": [{"date": today, "off": True}]}
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    closed = {"timezone": "UTC", "weekly": [{"days": every_day, "start": "00:00", "end": "23:59"}],
+              "exceptions": [{"date": today, "off": True}]}  # open daily, but not today  # fmt: skip
     resp = await client.patch(
         f"/api/v1/queues/{world.queue.id}",
         headers=world.auth("admin"),

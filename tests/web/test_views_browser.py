@@ -140,6 +140,8 @@ async def test_reply_rules_language_transfer_and_admin(
             await expect(hours.get_by_label("Time zone")).to_be_hidden()  # always open so far
             await hours.get_by_label("Always open").uncheck()
             await hours.get_by_label("Time zone").fill("Europe/Berlin")
+            await hours.get_by_role("button", name="Save").click()  # no hours yet: refused
+            await expect(hours.locator(".error")).to_contain_text("never open")
             await hours.get_by_role("button", name="Add opening hours").click()  # Mo-Fr 9-17
             await hours.get_by_label("Sa", exact=True).check()
             await hours.get_by_label("End", exact=True).fill("18:00")

@@ -19,7 +19,7 @@ from contactcenter.store import db
 from contactcenter.store.queries import q
 
 log = logs.get_logger(__name__)
-# What the views (an agent's work, a queue, a ticket, a contact) run first: prepared on each
+# What the views (an agent's work, a queue, a ticket, a contact) run first: parsed once on each
 # connection opened at start, so the first requests do not wait for the backend to read the
 # tables' catalog entries (bench/dashboard.py, first burst).
 WARM = tuple(q(name) for name in (

@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     db_pool_warm: int = Field(
         default=10,
         ge=0,
-        description="connections `serve` opens at start, each with the views' statements "
-        "prepared (0: open them on demand)",
+        description="connections `serve` opens at start, each parsing the views' statements "
+        "once (0: open them on demand)",
     )
     ingest_max_batch: int = Field(
         default=128, description="most webhook requests committed in one group transaction"

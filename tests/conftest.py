@@ -125,7 +125,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
         max_body_bytes=64 * 1024,
         log_level="warning",
         account_cache_s=0.0,
-        db_pool_warm=0,  # test_pool_warm.py turns it on
+        db_pool_warm=0,  # tests/test_failures.py turns it on
     )
 
 

@@ -115,3 +115,28 @@ async def test_warming_releases_every_connection_even_when_a_statement_fails(
     assert await db.warm(pool, 3, ("SELECT 1", "SELECT * FROM no_such_table")) == 0
     assert pool.get_idle_size() == pool.get_size() >= 3  # none kept out of the pool
     assert await db.warm(pool, 3, ("SELECT 1",)) == 3
+
+
+async def test_a_table_locked_by_a_migration_does_not_hold_up_the_start(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    """A rolling deploy: `migrate` holds a table's lock while a new `serve` starts. Warming
+    gives up on that statement after DB_ACQUIRE_TIMEOUT_S instead of waiting for the lock."""
+    import time
+
+    from contactcenter import constants
+    from contactcenter.store import db
+
+    migrating = await asyncpg.connect(database_url)
+    try:
+        transaction = migrating.transaction()
+        await transaction.start()
+        await migrating.execute("LOCK TABLE tickets IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        assert await db.warm(pool, 2, ("SELECT id FROM tickets",)) == 0
+        assert time.monotonic() - started < constants.DB_ACQUIRE_TIMEOUT_S + 3
+        await transaction.rollback()
+    finally:
+        await migrating.close()
+    assert pool.get_idle_size() == pool.get_size()
+    assert await db.warm(pool, 2, ("SELECT id FROM tickets",)) == 2

@@ -145,7 +145,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     account = await _account(request)
     body = await parse_body(request, StartIn)
     address = client_address(request)
-    starts = {f"cc:chatstart:addr:{address}": STARTS_PER_ADDRESS}
+    starts = {f"cc:chatstart:{account.id}:addr:{address}": STARTS_PER_ADDRESS}
     if await over_limit(request, starts, WINDOW_S):
         raise ApiError(
             ErrorCode.RATE_LIMITED,

@@ -58,15 +58,17 @@ async def create_pool(dsn: str, max_size: int = 10) -> asyncpg.Pool:
 
 
 async def warm(pool: asyncpg.Pool, connections: int, statements: tuple[str, ...] = ()) -> int:
-    """Open `connections` pooled connections at once, each preparing `statements`: what the
+    """Open `connections` pooled connections at once, each parsing `statements` once: what the
     first requests after a start would otherwise wait for (a new connection's setup, and its
-    backend reading the tables' catalog entries). Returns how many opened; never raises."""
+    backend reading the tables' catalog entries; the parsed statements themselves are not
+    kept). Returns how many opened; never raises. Each statement may wait DB_ACQUIRE_TIMEOUT_S
+    (a migration holding a table's lock must not hold up the start)."""
 
     async def one() -> asyncpg.pool.PoolConnectionProxy:
         conn = await pool.acquire(timeout=constants.DB_ACQUIRE_TIMEOUT_S)
         try:
             for sql in statements:
-                await conn.prepare(sql)
+                await conn.prepare(sql, timeout=constants.DB_ACQUIRE_TIMEOUT_S)
         except BaseException:
             await pool.release(conn)
             raise

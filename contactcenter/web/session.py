@@ -4,6 +4,7 @@ give a session cookie (HttpOnly, SameSite=Lax, Secure behind https) and a CSRF t
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -102,13 +103,22 @@ async def _check(conn: asyncpg.Connection, email: str, password: str, token: str
 
 
 def client_address(request: web.Request) -> str:
-    """The client's address: behind a proxy (CC_TRUST_FORWARDED_FOR=1), the address the proxy
-    appended last to X-Forwarded-For; otherwise the peer's."""
+    """Where a request comes from, as the throttles count it: behind a proxy
+    (CC_TRUST_FORWARDED_FOR=1) the address the proxy appended last to X-Forwarded-For, else
+    the peer's. An IPv6 address counts as its /64, one subscriber's network: a client that
+    picks a new address in it for every request gains nothing."""
+    address = request.remote or "unknown"
     if request.app[keys.SETTINGS].trust_forwarded_for:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
-    return request.remote or "unknown"
+        address = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip() or address
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 async def over_limit(request: web.Request, counters: dict[str, int], window_s: int) -> bool:

@@ -5,6 +5,7 @@ expiry end it; a form post from another site is refused."""
 from __future__ import annotations
 
 import ast
+import unittest.mock
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,30 @@ def test_every_word_is_written_once_in_both_languages() -> None:
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
         assert [k for k, n in Counter(keys).items() if n > 1] == [], table
     assert set(i18n.DE) == set(i18n.EN)
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "trusted", "counted"), [
+    ("203.0.113.7", None, False, "203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", None, False, "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:1:2:3", None, False, "2001:db8:1:2::/64"),  # same network, same count
+    ("2001:db8:1:3::1", None, False, "2001:db8:1:3::/64"),
+    ("::ffff:203.0.113.7", None, False, "203.0.113.7"),
+    ("10.0.0.2", "198.51.100.1, 2001:db8:9:9::5", True, "2001:db8:9:9::/64"),
+    ("10.0.0.2", "2001:db8:9:9::5", False, "10.0.0.2"),  # untrusted header: the peer
+])  # fmt: skip
+def test_throttles_count_an_ipv6_client_by_its_network(
+    settings: Any, peer: str, forwarded: str | None, trusted: bool, counted: str
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from contactcenter import keys
+    from contactcenter.web.session import client_address
+
+    app = web.Application()
+    app[keys.SETTINGS] = settings.model_copy(update={"trust_forwarded_for": trusted})
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    transport = unittest.mock.Mock()
+    transport.get_extra_info.return_value = (peer, 443)
+    request = make_mocked_request("POST", "/login", headers=headers, app=app, transport=transport)
+    assert client_address(request) == counted

@@ -135,6 +135,8 @@ async def test_reply_rules_language_transfer_and_admin(
 
             # the queue's opening hours: a calendar form; "always open" sends null
             queue_item = admin.locator(f'li[data-queue="{world.queue.id}"]')
+            attempts = queue_item.get_by_label("Offers per ticket before it escalates")
+            await attempts.fill("7")  # typed in the other form, not saved
             await queue_item.locator("summary", has_text="Opening hours").click()
             hours = queue_item.locator("form.hours")
             await expect(hours.get_by_label("Time zone")).to_be_hidden()  # always open so far
@@ -149,6 +151,7 @@ async def test_reply_rules_language_transfer_and_admin(
             await hours.get_by_label("Date").fill("2026-12-24")  # off by default
             await hours.get_by_role("button", name="Save").click()
             await expect(queue_item).to_contain_text("Opening hours: Europe/Berlin")
+            await expect(attempts).to_have_value("7")  # the other form kept what was typed
             saved = await (await client.get(f"/api/v1/queues/{world.queue.id}",
                                             headers=world.auth("admin"))).json()  # fmt: skip
             assert saved["hours"] == {

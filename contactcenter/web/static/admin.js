@@ -11,16 +11,28 @@ export async function adminView(main) {
     api("/agents"), api("/teams?limit=200"),
   ]);
   const shifts = h("div", {});
-  // After a save only that item is drawn again, from the server's answer (other open forms
-  // keep what is typed in them); its form stays open with the saved values as its baseline.
-  const queueItem = (q, open = null) => {
-    const again = (which) => async () => li.replaceWith(queueItem(await api(`/queues/${q.id}`), which));
-    const li = h("li", { "data-queue": q.id }, h("strong", {}, q.name),
-      ` · ${t(q.strategy)} · SL ${Math.round(q.sl_target * 100)}% / ${q.sl_threshold_s ?? "—"}s`,
-      ` · ${q.hours ? `${t("opening_hours")}: ${q.hours.timezone}` : t("always_open")}`,
-      summary(t("edit"), queueForm(q, policies.items, teams.items, again("settings")), open === "settings"),
-      summary(t("opening_hours"), hoursForm(q, again("hours")), open === "hours"));
-    return li;
+  // After a save only that form and the item's line are drawn again, from the server's answer
+  // (every other open form keeps what is typed in it); the saved form stays open with the
+  // saved values as its baseline.
+  const queueItem = (q) => {
+    const describe = (x) => [h("strong", {}, x.name),
+      ` · ${t(x.strategy)} · SL ${Math.round(x.sl_target * 100)}% / ${x.sl_threshold_s ?? "—"}s`,
+      ` · ${x.hours ? `${t("opening_hours")}: ${x.hours.timezone}` : t("always_open")}`];
+    const head = h("span", {}, describe(q));
+    const forms = {
+      settings: (x, open) => summary(t("edit"),
+        queueForm(x, policies.items, teams.items, () => redraw("settings")), open),
+      hours: (x, open) => summary(t("opening_hours"), hoursForm(x, () => redraw("hours")), open),
+    };
+    const shown = { settings: forms.settings(q, false), hours: forms.hours(q, false) };
+    const redraw = async (which) => {
+      const fresh = await api(`/queues/${q.id}`);
+      head.replaceChildren(...describe(fresh));
+      const form = forms[which](fresh, true);
+      shown[which].replaceWith(form);
+      shown[which] = form;
+    };
+    return h("li", { "data-queue": q.id }, head, shown.settings, shown.hours);
   };
   const policyItem = (p, open = false) => {
     const li = h("li", { "data-policy": p.id }, h("strong", {}, p.name),

@@ -39,7 +39,7 @@ export function queueForm(queue, policies, teams, saved) {
     if (!Object.keys(body).length) return;
     await api(`/queues/${queue.id}`, { method: "PATCH", body });
     toast(`${queue.name}: ${t("saved")}`);
-    saved?.();
+    await saved?.();
   });
 }
 
@@ -94,7 +94,7 @@ export function policyForm(policy, saved) {
     if (!Object.keys(body).length) return;
     await api(`/sla-policies/${policy.id}`, { method: "PATCH", body });
     toast(`${policy.name}: ${t("saved")}`);
-    saved?.();
+    await saved?.();
   });
 }
 

@@ -82,7 +82,7 @@ export function hoursForm(queue, saved) {
       toast(`${queue.name}: ${t("saved")}`);
       result.textContent = "✓";
       result.className = "ok";
-      saved?.();
+      await saved?.();
     } catch (err) { result.textContent = err.message; result.className = "error"; }
   };
   return h("form", { class: "planner hours", onsubmit: save },

@@ -77,7 +77,8 @@ async def check_account(request: web.Request) -> web.Response:
     channel = get_channel(account.channel)
     missing = [c for c in channel.required_credentials if not account.credentials.get(c)]
     ends = {"telegram": settings.telegram_api_url, "graph": settings.graph_api_url,
-            "slack": settings.slack_api_url}  # fmt: skip
+            "slack": settings.slack_api_url, "viber": settings.viber_api_url,
+            "line": settings.line_api_url, "twilio": settings.twilio_api_url}  # fmt: skip
     live, detail = (False, "credentials missing") if missing else (None, "")
     if not missing:
         async with aiohttp.ClientSession() as http:

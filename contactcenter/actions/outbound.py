@@ -43,7 +43,7 @@ _ABANDONED = q("outbound.abandoned")
 _REPLY_THREAD = q("email.reply_thread")
 _X_TARGET = q("outbound.x_reply_target")
 _FILES = q("media.outgoing")
-UPLOADS = ("email", "telegram", "slack")  # the channels that take a file's bytes, not its link
+UPLOADS = ("email", "telegram", "slack", "x")  # they take a file's bytes, not its link
 
 
 @dataclass(frozen=True, slots=True)

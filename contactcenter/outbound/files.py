@@ -2,9 +2,10 @@
 whether text may go with them, and the link a platform fetches a file from.
 
 Each platform's send API takes files differently (CHANNELS.md, section (e)): WhatsApp,
-Messenger, Instagram, Viber, LINE and Twilio fetch a file from a URL we give; Telegram, Slack
-and e-mail take the bytes. A reply that a platform would refuse is refused when the agent posts it,
-with the reason, never queued to fail later. The limits are the platforms' documented ones.
+Messenger, Instagram, Viber, LINE and Twilio fetch a file from a URL we give; Telegram, Slack,
+X (DMs) and e-mail take the bytes. A reply that a platform would refuse is refused when the
+agent posts it, with the reason, never queued to fail later. The limits are the platforms'
+documented ones.
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ RULES = {
     }),
     # LINE's preview image may be 1 MB; text goes as a second message in the same push
     "line": Rule(1, {"image": As(("image/jpeg", "image/png"), 1 * MB, 5000)}),
+    # X DMs: one picture, uploaded first (dm_image); videos and GIFs need X's chunked upload
+    "x": Rule(1, {"image": As(("image/jpeg", "image/png", "image/webp"), 5 * MB, 10_000)}),
 }  # fmt: skip
 NAMES = {"whatsapp": "WhatsApp", "twilio-sms": "SMS/MMS", "webchat": "Web chat",
          "api": "The API channel", "x": "X", "line": "LINE", "youtube": "YouTube",

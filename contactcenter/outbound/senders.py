@@ -35,6 +35,7 @@ from contactcenter.outbound.social import (
     review_result,
     x_request,
     x_result,
+    x_upload,
     youtube_request,
     youtube_result,
 )
@@ -243,7 +244,10 @@ async def _send(
         url, headers, raw = api_request(out, out.idempotency_key or "")
         body = {}
     elif out.channel == "x":
-        url, headers, body = x_request(out, ends.x)
+        media_id = await x_upload(http, ends.x, out, timeout_s) if out.files else None
+        if isinstance(media_id, Result):
+            return media_id
+        url, headers, body = x_request(out, ends.x, media_id)
     elif out.channel == "youtube":
         url, headers, body = youtube_request(out, ends.youtube)
     elif out.channel == "linkedin":

@@ -7,11 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
+
 from contactcenter.outbound.base import Outgoing, Result
 
 
-def x_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """A DM to the person, or a public reply to their latest post (CHANNELS.md §5e)."""
+def x_request(
+    out: Outgoing, base: str, media_id: str | None = None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A DM to the person (with the picture uploaded as `media_id`), or a public reply to
+    their latest post (CHANNELS.md §5e)."""
     headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
     if out.to.startswith("mention:"):
         text = f"@{out.mention} {out.text or ''}" if out.mention else out.text or ""
@@ -19,11 +24,38 @@ def x_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, 
         if out.reply_to:
             body["reply"] = {"in_reply_to_tweet_id": out.reply_to}
         return f"{base.rstrip('/')}/2/tweets", headers, body
-    return (
-        f"{base.rstrip('/')}/2/dm_conversations/with/{out.to}/messages",
-        headers,
-        {"text": out.text or ""},
-    )
+    dm: dict[str, Any] = {"text": out.text or ""}
+    if media_id:
+        dm["attachments"] = [{"media_id": media_id}]
+    return f"{base.rstrip('/')}/2/dm_conversations/with/{out.to}/messages", headers, dm
+
+
+async def x_upload(
+    http: aiohttp.ClientSession, base: str, out: Outgoing, timeout_s: float
+) -> str | Result:
+    """The DM's picture uploaded in one request (POST /2/media/upload, media_category
+    dm_image, OAuth 2.0 user token with media.write): its media id, or why not."""
+    f = out.files[0]
+    form = aiohttp.FormData()
+    form.add_field("media_category", "dm_image")
+    form.add_field("media_type", f.mime_type)
+    form.add_field("media", f.data or b"", filename=f.name, content_type=f.mime_type)
+    headers = {"Authorization": f"Bearer {out.credentials['access_token']}"}
+    try:
+        async with http.post(f"{base.rstrip('/')}/2/media/upload", data=form, headers=headers,
+                             timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:  # fmt: skip
+            status = resp.status
+            try:
+                data = await resp.json(content_type=None)
+            except ValueError:
+                data = None
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        return Result("retry", error=f"x did not answer: {type(exc).__name__}")
+    media = (data.get("data") or {}) if isinstance(data, dict) else {}
+    if status < 300 and media.get("id"):
+        return str(media["id"])
+    failed = x_result(status if status >= 300 else 502, data)
+    return Result(failed.outcome, error=f"The picture's upload failed: {failed.error}")
 
 
 def youtube_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:

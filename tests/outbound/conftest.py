@@ -92,6 +92,11 @@ class Fake:
         if path == "/api/files.completeUploadExternal":
             return {"ok": True, "files": [{"id": f["id"], "title": f["title"]}
                                           for f in body["files"]]}  # fmt: skip
+        if path == "/2/media/upload":  # X's one-shot upload
+            return {"data": {"id": f"18800281060205{n:05d}", "media_key": f"3_18800281060205{n:05d}",
+                             "expires_after_secs": 86400}}  # fmt: skip
+        if path.startswith("/2/dm_conversations/"):
+            return {"data": {"dm_conversation_id": "c", "dm_event_id": f"17990{n}"}}
         if path == "/cb":  # our API channel's callback
             return {"id": f"cb-{n}"}
         if path.rsplit("/", 1)[-1] in ("sendMessage", *TELEGRAM_UPLOADS):
@@ -127,6 +132,7 @@ async def fake() -> AsyncIterator[Fake]:
     app.router.add_post("/api/files.completeUploadExternal", platform.handle)
     app.router.add_post("/upload/v1/{upload}", platform.handle)
     app.router.add_post("/2/tweets", platform.handle)
+    app.router.add_post("/2/media/upload", platform.handle)
     app.router.add_post("/youtube/v3/comments", platform.handle)
     app.router.add_post("/rest/socialActions/{post}/comments", platform.handle)
     app.router.add_get("/rest/socialActions/{post}/comments/{comment}", platform.handle_get)

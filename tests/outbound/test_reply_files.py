@@ -207,7 +207,7 @@ async def test_files_a_platform_would_refuse_are_refused_at_once_and_nothing_is_
     big_png = ("big.png", "image/png", PNG * 52)  # 5.1 MB
     pdf = ("label.pdf", "application/pdf", PDF)
     refused = {  # channel: (text, files, what the agent is told)
-        "x": ("", [png], "X replies cannot carry files"),
+        "x": ("", [pdf], "X does not take application/pdf files (label.pdf)"),
         "facebook": ("", [png], "Facebook public replies cannot carry files"),
         "messenger": (TEXT, [png], "Messenger sends this file without text"),
         "whatsapp": ("", [png, png], "WhatsApp sends 1 file per message; this reply has 2"),
@@ -298,7 +298,7 @@ async def test_a_note_keeps_its_file_for_the_team_only(
     photo = ("p.png", "image/png", PNG)
     resp = await client.post(f"/api/v1/tickets/{ticket}/notes", headers=world.auth("agent_b"),
                              data=form("Customer's photo", photo))  # fmt: skip
-    assert resp.status == 201  # X replies carry no files; a note may
+    assert resp.status == 201
     note = await resp.json()
     row = await pool.fetchrow("SELECT id, link_token FROM media WHERE message_id = $1", note["id"])
     assert row["link_token"] is None  # never reachable without signing in

@@ -97,3 +97,51 @@ async def test_a_dm_and_a_mention_of_one_person_are_two_conversations(
     fake.script.append((201, {"data": {"dm_conversation_id": "c", "dm_event_id": "1800"}}, {}, 0))
     assert await deliver(ctx, dm["id"]) == "sent"
     assert fake.requests[0]["path"] == "/2/dm_conversations/with/3805104374/messages"
+
+
+async def test_a_dm_reply_carries_a_picture_a_public_reply_none(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    """The picture is uploaded first (POST /2/media/upload, dm_image, the user's token), then
+    the DM names it; a failed upload fails the reply with X's reason, nothing half sent. In a
+    public thread, files are refused when the agent posts."""
+    from tests.outbound.test_reply_files import PNG, form
+
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "x", "name": "@acme",
+        "queue_id": str(world.queue.id),
+        "credentials": {"consumer_secret": SECRET, "user_id": "2244994945", "access_token": "XTOKEN"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+    assert (await _post(client, account, fixture("x/mention.json")))["stored"] == 1
+    assert (await _post(client, account, fixture("x/dm.json")))["stored"] == 1
+    mention, dm = [r["id"] for r in await pool.fetch("SELECT id FROM tickets ORDER BY id")]
+    photo = ("label.png", "image/png", PNG)
+    sent = await client.post(f"/api/v1/tickets/{dm}/messages", headers=world.auth("agent"),
+                             data=form("Is this your label?", photo))  # fmt: skip
+    assert sent.status == 202, await sent.text()
+    assert await deliver(ctx, (await sent.json())["id"]) == "sent"
+    upload, message = fake.requests
+    assert (upload["path"], upload["auth"]) == ("/2/media/upload", "Bearer XTOKEN")
+    assert upload["body"] == {"media_category": "dm_image", "media_type": "image/png", "media": {
+        "filename": "label.png", "content_type": "image/png", "data": PNG}}  # fmt: skip
+    assert message["path"] == "/2/dm_conversations/with/3805104374/messages"
+    assert message["body"] == {"text": "Is this your label?",
+                               "attachments": [{"media_id": "1880028106020500001"}]}  # fmt: skip
+
+    fake.script.append((400, {"title": "Invalid Request",
+                              "detail": "One or more parameters to your request was invalid."},
+                        {}, 0))  # fmt: skip
+    again = await client.post(f"/api/v1/tickets/{dm}/messages", headers=world.auth("agent"),
+                              data=form("", photo))  # fmt: skip
+    message_id = (await again.json())["id"]
+    assert await deliver(ctx, message_id) == "failed"
+    error = await pool.fetchval("SELECT delivery_error FROM messages WHERE id = $1", message_id)
+    assert error == ("The picture's upload failed: X error 400: One or more parameters to your "
+                     "request was invalid.")  # fmt: skip
+    assert len(fake.requests) == 3  # the upload only: no DM without its picture
+
+    public = await client.post(f"/api/v1/tickets/{mention}/messages", headers=world.auth("agent"),
+                               data=form("Look", photo))  # fmt: skip
+    assert public.status == 422
+    assert "X public replies cannot carry files" in (await public.json())["error"]["message"]

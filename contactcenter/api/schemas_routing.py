@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -109,10 +109,11 @@ class HoursIn(CalendarIn):
 
     @model_validator(mode="after")
     def _open_some_time(self) -> HoursIn:
-        if not self.weekly and all(e.off for e in self.exceptions):
+        yesterday = datetime.now(UTC).date() - timedelta(days=1)  # any time zone's today
+        if not self.weekly and all(e.off or e.date < yesterday for e in self.exceptions):
             raise ValueError(
-                "these opening hours are never open: add a weekly row (or a single day with "
-                "hours), or send hours: null for always open"
+                "these opening hours are never open (again): add a weekly row (or a coming day "
+                "with hours), or send hours: null for always open"
             )
         return self
 

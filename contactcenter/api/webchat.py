@@ -204,8 +204,10 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     outcome = await request.app[keys.COMMITTER].submit(
         IngestUnit(account, InboundBatch(messages=[message]))
     )
-    return web.json_response({"stored": outcome.stored, "duplicates": outcome.duplicates},
-                             status=201 if outcome.stored else 200)  # fmt: skip
+    answer: dict[str, Any] = {"stored": outcome.stored, "duplicates": outcome.duplicates}
+    if outcome.stored:  # where the widget places the message among the replies
+        answer["sent_at"] = message.sent_at.isoformat()
+    return web.json_response(answer, status=201 if outcome.stored else 200)
 
 
 @cors

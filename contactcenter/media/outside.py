@@ -100,11 +100,11 @@ class Outside(AbstractResolver):
     async def check(self, url: str) -> None:
         """NotAllowed unless `url` is http(s) to a host this may reach; ClientConnectionError
         when its name does not resolve now."""
-        parts = urlsplit(url)
-        host = parts.hostname
         try:
+            parts = urlsplit(url)
+            host = parts.hostname
             port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:  # http://x:99999/
+        except ValueError:  # http://x:99999/, http://[::1/x
             raise NotAllowed(f"not a valid URL: {url[:100]}") from None
         if parts.scheme not in ("http", "https") or not host:
             raise NotAllowed(f"not an http(s) URL: {url[:100]}")

@@ -3,6 +3,8 @@ returns (Result): shared by every platform's sender."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,3 +61,17 @@ class Endpoints:
     viber: str = "https://chatapi.viber.com"
     slack: str = "https://slack.com"
     public_url: str = ""  # ours: status callbacks come back to the account's webhook URL
+
+
+def wait_asked(status: int, headers: Mapping[str, str], data: Any) -> float | None:
+    """How long the platform asked us to wait before trying again, if it said."""
+    header = headers.get("Retry-After")
+    if header and header.replace(".", "", 1).isdigit():
+        return float(header)
+    reset = headers.get("x-rate-limit-reset")  # X: when the window resets (epoch s)
+    if status == 429 and reset and reset.isdigit():
+        return max(float(reset) - time.time(), 1.0)
+    params = data.get("parameters") if isinstance(data, dict) else None
+    if isinstance(params, dict) and isinstance(params.get("retry_after"), int | float):
+        return float(params["retry_after"])  # Telegram puts it in the body
+    return None

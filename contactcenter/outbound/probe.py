@@ -15,6 +15,15 @@ TIMEOUT = aiohttp.ClientTimeout(total=5)
 Verdict = tuple[bool | None, str]
 
 
+async def _json(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The answer's JSON object; {} for an empty body or anything else (a proxy's 502 page)."""
+    try:
+        data = await resp.json(content_type=None)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 async def probe(http: aiohttp.ClientSession, channel: str, creds: dict[str, Any],
                 ends: dict[str, str]) -> Verdict:  # fmt: skip
     """(True, what the platform said) / (False, why) / (None, no live check for this channel)."""
@@ -24,7 +33,7 @@ async def probe(http: aiohttp.ClientSession, channel: str, creds: dict[str, Any]
         if channel == "telegram":
             url = f"{ends['telegram'].rstrip('/')}/bot{creds['bot_token']}/getMe"
             async with http.get(url, timeout=TIMEOUT) as resp:
-                data = await resp.json(content_type=None)
+                data = await _json(resp)
             if data.get("ok"):
                 return True, f"Telegram knows the bot as @{data['result'].get('username')}"
             return False, f"Telegram: {data.get('description', resp.status)}"
@@ -32,7 +41,7 @@ async def probe(http: aiohttp.ClientSession, channel: str, creds: dict[str, Any]
             url = f"{ends['graph'].rstrip('/')}/{creds['phone_number_id']}"
             auth = {"Authorization": f"Bearer {creds['access_token']}"}
             async with http.get(url, headers=auth, timeout=TIMEOUT) as resp:
-                data = await resp.json(content_type=None)
+                data = await _json(resp)
             if resp.status < 300:
                 return True, f"WhatsApp number {data.get('display_phone_number', data.get('id'))}"
             return False, f"WhatsApp: {(data.get('error') or {}).get('message', resp.status)}"
@@ -40,7 +49,7 @@ async def probe(http: aiohttp.ClientSession, channel: str, creds: dict[str, Any]
             url = f"{ends['slack'].rstrip('/')}/api/auth.test"
             auth = {"Authorization": f"Bearer {creds['bot_token']}"}
             async with http.post(url, headers=auth, timeout=TIMEOUT) as resp:
-                data = await resp.json(content_type=None)
+                data = await _json(resp)
             if data.get("ok"):
                 return True, f"Slack workspace {data.get('team')} as {data.get('user')}"
             return False, f"Slack: {data.get('error', resp.status)}"
@@ -58,7 +67,7 @@ async def _page(
     url = f"{ends['graph'].rstrip('/')}/me"
     params = {"fields": "id,name", "access_token": creds["page_access_token"]}
     async with http.get(url, params=params, timeout=TIMEOUT) as resp:
-        data = await resp.json(content_type=None)
+        data = await _json(resp)
     if resp.status >= 300:
         return False, f"Facebook: {(data.get('error') or {}).get('message', resp.status)}"
     if str(data.get("id")) != str(creds["page_id"]):
@@ -73,7 +82,7 @@ async def _instagram(http: aiohttp.ClientSession, creds: dict[str, Any],
     headers = {"Authorization": f"Bearer {creds['access_token']}"}
     async with http.get(url, params={"fields": "username"}, headers=headers,
                         timeout=TIMEOUT) as resp:  # fmt: skip
-        data = await resp.json(content_type=None)
+        data = await _json(resp)
     if resp.status >= 300:
         return False, f"Instagram: {(data.get('error') or {}).get('message', resp.status)}"
     return True, f"Instagram account @{data.get('username')}"
@@ -85,7 +94,7 @@ async def _viber(
     url = f"{ends['viber'].rstrip('/')}/pa/get_account_info"
     headers = {"X-Viber-Auth-Token": creds["auth_token"]}
     async with http.post(url, json={}, headers=headers, timeout=TIMEOUT) as resp:
-        data = await resp.json(content_type=None)
+        data = await _json(resp)
     if data.get("status") == 0:
         return True, f"Viber bot {data.get('name')}"
     return False, f"Viber: {data.get('status_message', resp.status)}"
@@ -97,7 +106,7 @@ async def _line(
     url = f"{ends['line'].rstrip('/')}/v2/bot/info"
     headers = {"Authorization": f"Bearer {creds['channel_access_token']}"}
     async with http.get(url, headers=headers, timeout=TIMEOUT) as resp:
-        data = await resp.json(content_type=None)
+        data = await _json(resp)
     if resp.status < 300:
         return True, f"LINE bot {data.get('displayName')} ({data.get('basicId')})"
     return False, f"LINE: {data.get('message', resp.status)}"
@@ -110,7 +119,7 @@ async def _twilio(
     url = f"{ends['twilio'].rstrip('/')}/2010-04-01/Accounts/{sid}.json"
     basic = base64.b64encode(f"{sid}:{creds['auth_token']}".encode()).decode()
     async with http.get(url, headers={"Authorization": f"Basic {basic}"}, timeout=TIMEOUT) as resp:
-        data = await resp.json(content_type=None)
+        data = await _json(resp)
     if resp.status >= 300:
         return False, f"Twilio: {data.get('message', resp.status)}"
     if data.get("status") != "active":

@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from contactcenter.outbound.base import Endpoints, Outgoing, Result
+from contactcenter.outbound.base import Endpoints, Outgoing, Result, wait_asked
 from contactcenter.outbound.bots import (
     line_request,
     line_result,
@@ -138,19 +138,6 @@ def api_request(out: Outgoing, message_id: str) -> tuple[str, dict[str, str], by
         "X-CC-Signature": sign(out.credentials["hmac_secret"], stamp, body),
     }
     return out.credentials["callback_url"], headers, body
-
-
-def _retry_after(resp: aiohttp.ClientResponse, data: Any) -> float | None:
-    header = resp.headers.get("Retry-After")
-    if header and header.replace(".", "", 1).isdigit():
-        return float(header)
-    reset = resp.headers.get("x-rate-limit-reset")  # X: when the window resets (epoch s)
-    if resp.status == 429 and reset and reset.isdigit():
-        return max(float(reset) - time.time(), 1.0)
-    params = data.get("parameters") if isinstance(data, dict) else None
-    if isinstance(params, dict) and isinstance(params.get("retry_after"), int | float):
-        return float(params["retry_after"])  # Telegram puts it in the body
-    return None
 
 
 META = ("messenger", "facebook", "instagram")  # the Graph channels with comment threads
@@ -281,7 +268,7 @@ async def _send(
                 data = None
             if resp.status >= 300 and data is None:
                 data = {"error": {"message": (await resp.text())[:300]}}
-            retry_after = _retry_after(resp, data)
+            retry_after = wait_asked(resp.status, resp.headers, data)
             status, answer_headers = resp.status, resp.headers
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Result("retry", error=f"{out.channel} did not answer: {type(exc).__name__}")

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from contactcenter.outbound.base import Outgoing, Result
+from contactcenter.outbound.base import Outgoing, Result, wait_asked
 
 
 def x_request(
@@ -25,8 +25,8 @@ def x_request(
             body["reply"] = {"in_reply_to_tweet_id": out.reply_to}
         return f"{base.rstrip('/')}/2/tweets", headers, body
     dm: dict[str, Any] = {"text": out.text or ""}
-    if media_id:
-        dm["attachments"] = [{"media_id": media_id}]
+    if media_id:  # a picture alone: X takes no empty text beside it
+        dm = ({"text": out.text} if out.text else {}) | {"attachments": [{"media_id": media_id}]}
     return f"{base.rstrip('/')}/2/dm_conversations/with/{out.to}/messages", headers, dm
 
 
@@ -49,13 +49,21 @@ async def x_upload(
                 data = await resp.json(content_type=None)
             except ValueError:
                 data = None
+            wait = wait_asked(status, resp.headers, data)
     except (TimeoutError, aiohttp.ClientError) as exc:
         return Result("retry", error=f"x did not answer: {type(exc).__name__}")
-    media = (data.get("data") or {}) if isinstance(data, dict) else {}
-    if status < 300 and media.get("id"):
-        return str(media["id"])
-    failed = x_result(status if status >= 300 else 502, data)
-    return Result(failed.outcome, error=f"The picture's upload failed: {failed.error}")
+    found = data.get("data") if isinstance(data, dict) else None
+    media: dict[str, Any] = found if isinstance(found, dict) else {}
+    if status < 300:
+        if media.get("id"):
+            return str(media["id"])
+        return Result("failed", error="X accepted the picture but returned no media id.")
+    if status == 403:
+        return Result("failed", error="X refused the picture's upload (403): the access_token "
+                      "needs the media.write scope; authorize the app again with it.")  # fmt: skip
+    failed = x_result(status, data)
+    return Result(failed.outcome, error=f"The picture's upload failed: {failed.error}",
+                  retry_after_s=wait if failed.outcome == "retry" else None)  # fmt: skip
 
 
 def youtube_request(out: Outgoing, base: str) -> tuple[str, dict[str, str], dict[str, Any]]:

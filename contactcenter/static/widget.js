@@ -91,8 +91,10 @@
     if (keys.some(function (k) { return seen[k]; })) return;
     keys.forEach(function (k) { seen[k] = true; });
     var item = document.createElement("li");
-    var at = Date.parse(message.sent_at || "") || Date.now();
-    item.dataset.at = String(at);
+    // server time; the visitor's own message goes last until the server says when it was
+    // (the browser's clock may be off)
+    var last = log.lastElementChild ? Number(log.lastElementChild.dataset.at) : Date.now();
+    item.dataset.at = String(Date.parse(message.sent_at || "") || last);
     item.className = "cc-chat__msg cc-chat__msg--" + (message.from === "agent" ? "agent" : "you");
     item.textContent = message.text || "";
     (message.files || []).forEach(function (file) {
@@ -106,12 +108,19 @@
       a.textContent = "\uD83D\uDCCE " + (file.name || "file");
       item.appendChild(a);
     });
-    var next = null;  // the first one shown that is later than this one
-    for (var i = log.children.length - 1; i >= 0 && Number(log.children[i].dataset.at) > at; i--) {
-      next = log.children[i];
+    place(item);
+    log.scrollTop = log.scrollHeight;
+    return item;
+  }
+
+  function place(item) {  // before the first item shown that is later
+    var at = Number(item.dataset.at), next = null;
+    for (var i = log.children.length - 1; i >= 0; i--) {
+      var other = log.children[i];
+      if (other === item) continue;
+      if (Number(other.dataset.at) > at) next = other; else break;
     }
     log.insertBefore(item, next);
-    log.scrollTop = log.scrollHeight;
   }
 
   function call(method, path, body) {
@@ -220,9 +229,14 @@
     chosen.textContent = "";
     status.textContent = "";
     ready().then(function () {
-      show({id: "you:" + message.id, from: "you", text: message.text,
-            files: message.files.map(function (f) { return {name: f.name}; })});
-      return call("POST", "/messages", body);
+      var item = show({id: "you:" + message.id, from: "you", text: message.text,
+                       files: message.files.map(function (f) { return {name: f.name}; })});
+      return call("POST", "/messages", body).then(function (stored) {
+        if (item && stored.sent_at) {  // now in server time, among the others
+          item.dataset.at = String(Date.parse(stored.sent_at));
+          place(item);
+        }
+      });
     }).catch(function (error) {
       pending = message;
       status.textContent = "Not sent: " + error.message + (message.files.length ? " (Send tries again with the files)" : "");

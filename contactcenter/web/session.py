@@ -16,6 +16,7 @@ from aiohttp import web
 
 from contactcenter import keys, logs
 from contactcenter.api.auth import SESSION_COOKIE
+from contactcenter.media.outside import embedded_ipv4
 from contactcenter.security import hash_token, password_matches
 from contactcenter.store import db
 from contactcenter.store import sessions as store
@@ -115,9 +116,8 @@ def client_address(request: web.Request) -> str:
     except ValueError:
         return address
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+        inner = embedded_ipv4(ip)  # an IPv4 client through NAT64 or mapped: that client
+        return str(inner or ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
 
 

@@ -112,6 +112,8 @@ async def test_payload_urls_into_our_network_are_refused() -> None:
             "http://127.0.0.1:5432/",
             "http://10.0.0.8/admin",
             "file:///etc/passwd",
+            "http://[::1/x",  # no URL at all: refused, not retried
+            "http://[64:ff9b::a00:5]/",  # 10.0.0.5 through NAT64
         ):
             with pytest.raises(Refused):
                 await locate(http, "api", {}, {"platform_media_id": url}, {}, outside)

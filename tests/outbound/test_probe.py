@@ -47,6 +47,9 @@ async def platforms() -> Any:
 
     async def twilio(request: web.Request) -> web.Response:
         good = "Basic " + base64.b64encode(f"AC123:{GOOD}".encode()).decode()
+        if request.headers.get("Authorization") == "Basic " + base64.b64encode(
+                b"AC123:behind-a-proxy").decode():  # fmt: skip
+            return web.Response(status=503)  # a proxy's answer: no body at all
         if request.headers.get("Authorization") != good:
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
         return web.json_response({"friendly_name": "Acme", "status": "active"})
@@ -115,3 +118,17 @@ async def test_a_token_of_another_page_is_named(client: Client, world: World) ->
         "the token belongs to Someone Else (999), not to page_id 107000000000001: use that "
         "Page's access token"
     )
+
+
+async def test_an_answer_without_a_body_is_a_failed_check_not_an_error(
+    client: Client, world: World
+) -> None:
+    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
+        "brand_id": str(world.brand.id), "channel": "twilio-sms", "name": "SMS",
+        "queue_id": str(world.queue.id), "credentials": TWILIO | {"auth_token": "behind-a-proxy"},
+    })  # fmt: skip
+    account = (await resp.json())["id"]
+    check = await client.post(f"/api/v1/channel-accounts/{account}/check",
+                              headers=world.auth("admin"))  # fmt: skip
+    assert check.status == 200
+    assert (await check.json())["platform"] == {"ok": False, "detail": "Twilio: 503"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from contactcenter.channels.twilio_sms import signature
 from contactcenter.settings import Settings
+from tests.routing.staffing import closed_now
 from tests.world import World
 
 Client = TestClient[Any, Any]
@@ -110,19 +110,7 @@ async def test_forged_and_closed(client: Client, world: World, pool: asyncpg.Poo
     account = await _account(client, world)
     forged = await _post(client, f"/voice/{account}/incoming", CALL, token="wrong")
     assert forged.status == 401 and await pool.fetchval("SELECT count(*) FROM tickets") == 0
-    today = datetime.now(UTC).date().isoformat()
-    closed = {
-        "timezone": "UTC",
-        "exceptions": [{"date": today, "off": True}],
-        "weekly": [
-            {
-                "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                "start": "00:00",
-                "end": "23:59",
-            }
-        ],
-    }  # open daily, but not today
-    resp = await client.patch(f"/api/v1/queues/{world.queue.id}", json={"hours": closed},
+    resp = await client.patch(f"/api/v1/queues/{world.queue.id}", json={"hours": closed_now()},
                               headers=world.auth("admin"))  # fmt: skip
     assert resp.status == 200
     xml = await (await _post(client, f"/voice/{account}/incoming", CALL)).text()

@@ -141,6 +141,19 @@ async def test_a_dm_reply_carries_a_picture_a_public_reply_none(
                      "request was invalid.")  # fmt: skip
     assert len(fake.requests) == 3  # the upload only: no DM without its picture
 
+    fake.script.append((403, {"title": "Forbidden", "detail": "Forbidden"}, {}, 0))
+    scope = await client.post(f"/api/v1/tickets/{dm}/messages", headers=world.auth("agent"),
+                              data=form("", photo))  # fmt: skip
+    scope_id = (await scope.json())["id"]
+    assert await deliver(ctx, scope_id) == "failed"
+    error = await pool.fetchval("SELECT delivery_error FROM messages WHERE id = $1", scope_id)
+    assert "needs the media.write scope" in error  # not "the person may not accept DMs"
+
+    alone = await client.post(f"/api/v1/tickets/{dm}/messages", headers=world.auth("agent"),
+                              data=form("", photo))  # fmt: skip
+    assert await deliver(ctx, (await alone.json())["id"]) == "sent"
+    assert fake.requests[-1]["body"] == {"attachments": [{"media_id": "1880028106020500005"}]}
+
     public = await client.post(f"/api/v1/tickets/{mention}/messages", headers=world.auth("agent"),
                                data=form("Look", photo))  # fmt: skip
     assert public.status == 422

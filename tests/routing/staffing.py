@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -51,7 +52,6 @@ async def staff(
 
 async def route(pool: asyncpg.Pool, queue_id: UUID) -> RoutePass:
     """One routing pass, as the worker's route_queue job makes it."""
-    from datetime import UTC, datetime
 
     async with pool.acquire() as conn:
         return await do_route_queue(conn, queue_id, datetime.now(UTC))
@@ -62,3 +62,10 @@ async def offers(client: Client, world: World, who: str) -> list[dict[str, Any]]
     assert resp.status == 200
     items: list[dict[str, Any]] = (await resp.json())["items"]
     return items
+
+
+def closed_now() -> dict[str, Any]:
+    """Opening hours that are closed now and for the next day either way (so a test that runs
+    across midnight is not open by surprise): one hour on a weekday three days away."""
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(datetime.now(UTC).weekday() + 3) % 7]
+    return {"timezone": "UTC", "weekly": [{"days": [day], "start": "09:00", "end": "10:00"}]}

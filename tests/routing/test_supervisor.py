@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient
 
 from contactcenter.settings import Settings
 from tests.helpers import post_whatsapp, wa_hook, wa_text
-from tests.routing.staffing import offers, route, staff
+from tests.routing.staffing import closed_now, offers, route, staff
 from tests.routing.test_flow import _sweep
 from tests.world import World
 from workers.settings import create_worker, stop_worker
@@ -157,10 +158,7 @@ async def test_drain_before_shift_end(client: Client, world: World, pool: asyncp
 async def test_after_hours_reply_once_per_ticket(
     client: Client, world: World, pool: asyncpg.Pool
 ) -> None:
-    today = datetime.now(UTC).date().isoformat()
-    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-    closed = {"timezone": "UTC", "weekly": [{"days": every_day, "start": "00:00", "end": "23:59"}],
-              "exceptions": [{"date": today, "off": True}]}  # open daily, but not today  # fmt: skip
+    closed = closed_now()
     resp = await client.patch(
         f"/api/v1/queues/{world.queue.id}",
         headers=world.auth("admin"),
@@ -269,3 +267,18 @@ async def test_a_shift_plan_reads_back_as_it_was_written(client: Client, world: 
     assert again.status == 200, await again.text()
     other = await client.get(url, headers=world.auth("agent_b"))
     assert other.status == 403
+
+
+def test_opening_hours_that_are_never_open_again_are_refused() -> None:
+    import pydantic
+
+    from contactcenter.api.schemas_routing import HoursIn
+
+    def hours(days_from_today: int) -> dict[str, Any]:
+        day = (datetime.now(UTC).date() + timedelta(days=days_from_today)).isoformat()
+        return {"timezone": "UTC", "exceptions": [{"date": day, "start": "09:00", "end": "12:00"}]}
+
+    for never in ({"timezone": "UTC"}, {"timezone": "UTC", "weekly": []}, hours(-10)):
+        with pytest.raises(pydantic.ValidationError, match="never open"):
+            HoursIn.model_validate(never)
+    assert HoursIn.model_validate(hours(3)).exceptions  # one special opening day ahead

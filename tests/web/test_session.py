@@ -224,6 +224,7 @@ def test_every_word_is_written_once_in_both_languages() -> None:
     ("2001:db8:1:2:ffff:1:2:3", None, False, "2001:db8:1:2::/64"),  # same network, same count
     ("2001:db8:1:3::1", None, False, "2001:db8:1:3::/64"),
     ("::ffff:203.0.113.7", None, False, "203.0.113.7"),
+    ("64:ff9b::cb00:7107", None, False, "203.0.113.7"),  # an IPv4 client through NAT64
     ("10.0.0.2", "198.51.100.1, 2001:db8:9:9::5", True, "2001:db8:9:9::/64"),
     ("10.0.0.2", "2001:db8:9:9::5", False, "10.0.0.2"),  # untrusted header: the peer
 ])  # fmt: skip

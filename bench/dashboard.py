@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import sys
@@ -351,10 +350,7 @@ def summary(r: dict[str, Any]) -> str:
 def main() -> None:
     args = parse_args()
     results = ingest.run_loop(run(args))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"dashboard-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
+    path = report.write(results, ROOT / "bench" / "results", "dashboard")
     print(summary(results))
     print(f"\nresults: {path.relative_to(ROOT)}")
 

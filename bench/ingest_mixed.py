@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import statistics
 import sys
@@ -193,10 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     args.duration = 3.0 if args.quick else 15.0
     results = ingest.run_loop(run(args))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"ingest-mixed-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
+    path = report.write(results, ROOT / "bench" / "results", "ingest-mixed")
     cc, bare = results["contactcenter"], results["bare"]
     print(
         f"mixed ingest, {len(CHANNELS)} channels, {results['concurrency']} connections, "

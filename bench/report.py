@@ -193,12 +193,12 @@ def assemble(
     }
 
 
-def write(results: dict[str, Any], directory: Path) -> Path:
-    """Write results to <directory>/ingest-<UTC timestamp>.json and return the path."""
+def write(results: dict[str, Any], directory: Path, name: str = "ingest") -> Path:
+    """Write results to <directory>/<name>-<UTC timestamp>.json and return the path."""
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = directory / f"ingest-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    path = directory / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
 
 

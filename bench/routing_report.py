@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,11 +79,7 @@ def assemble(
 
 def write(results: dict[str, Any], directory: Path) -> Path:
     """Write results to <directory>/routing-<UTC timestamp>.json and return the path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = directory / f"routing-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
-    return path
+    return report.write(results, directory, "routing")
 
 
 def sql_line(diag: dict[str, Any]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import statistics
 import sys
@@ -358,10 +357,7 @@ def summary(r: dict[str, Any]) -> str:
 def main() -> None:
     args = parse_args()
     results = ingest.run_loop(run(args))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"sla-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
+    path = report.write(results, ROOT / "bench" / "results", "sla")
     print(summary(results))
     print(f"\nresults: {path.relative_to(ROOT)}")
 

@@ -1,6 +1,7 @@
 """The admin's connection check asks each platform that has a cheap read whether it takes the
-account's credentials, against fakes that speak the documented answers: Facebook Pages (and
-whether the token is the configured Page's), Instagram, Viber, LINE and Twilio."""
+account's credentials, against fakes that speak the documented answers: WhatsApp, Facebook
+Pages (and whether the token is the configured Page's), Instagram, Viber, LINE, Twilio and
+Slack (Telegram: tests/web/test_workspace.py)."""
 
 from __future__ import annotations
 
@@ -54,8 +55,20 @@ async def platforms() -> Any:
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
         return web.json_response({"friendly_name": "Acme", "status": "active"})
 
+    async def phone(request: web.Request) -> web.Response:  # WhatsApp's phone number
+        if request.headers.get("Authorization") == f"Bearer {GOOD}":
+            return web.json_response({"display_phone_number": "+49 30 123", "id": "1065"})
+        return web.json_response({"error": {"message": "Invalid OAuth access token."}}, status=401)
+
+    async def slack(request: web.Request) -> web.Response:  # errors come as 200 with ok: false
+        if request.headers.get("Authorization") == f"Bearer {GOOD}":
+            return web.json_response({"ok": True, "team": "Acme", "user": "support_bot"})
+        return web.json_response({"ok": False, "error": "invalid_auth"})
+
     app = web.Application()
     app.router.add_get("/v21.0/me", me)
+    app.router.add_get("/v21.0/1065", phone)
+    app.router.add_post("/api/auth.test", slack)
     app.router.add_get("/v21.0/17841400000000000", ig_user)
     app.router.add_post("/pa/get_account_info", viber)
     app.router.add_get("/v2/bot/info", line)
@@ -68,7 +81,7 @@ async def platforms() -> Any:
 def settings(settings: Settings, platforms: str) -> Settings:
     return settings.model_copy(update={
         "graph_api_url": f"{platforms}/v21.0", "viber_api_url": platforms,
-        "line_api_url": platforms, "twilio_api_url": platforms,
+        "line_api_url": platforms, "twilio_api_url": platforms, "slack_api_url": platforms,
     })  # fmt: skip
 
 
@@ -82,6 +95,10 @@ def settings(settings: Settings, platforms: str) -> Settings:
     ("viber", {}, "auth_token", "Viber bot Acme", "Viber: invalidAuthToken"),
     ("line", {"channel_secret": "s"}, "channel_access_token", "LINE bot Acme (@acme)",
      "LINE: Authentication failed."),
+    ("whatsapp", META | {"phone_number_id": "1065"}, "access_token",
+     "WhatsApp number +49 30 123", "WhatsApp: Invalid OAuth access token."),
+    ("slack", {"signing_secret": "s"}, "bot_token", "Slack workspace Acme as support_bot",
+     "Slack: invalid_auth"),
     ("twilio-sms", TWILIO, "auth_token", "Twilio account Acme", "Twilio: Authenticate"),
     ("twilio-voice", TWILIO, "auth_token", "Twilio account Acme", "Twilio: Authenticate"),
 ])  # fmt: skip

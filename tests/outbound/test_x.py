@@ -30,15 +30,21 @@ async def _post(client: Client, account: str, body: bytes) -> Any:
     return await resp.json()
 
 
-async def test_x_dm_and_mention_in_and_out(
-    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
-) -> None:
+async def _account(client: Client, world: World) -> str:
+    """The brand's X account (@acme), connected through the API."""
     resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
         "brand_id": str(world.brand.id), "channel": "x", "name": "@acme",
         "queue_id": str(world.queue.id),
         "credentials": {"consumer_secret": SECRET, "user_id": "2244994945", "access_token": "XTOKEN"},
     })  # fmt: skip
-    account = (await resp.json())["id"]
+    account: str = (await resp.json())["id"]
+    return account
+
+
+async def test_x_dm_and_mention_in_and_out(
+    client: Client, world: World, pool: asyncpg.Pool, fake: Fake, ctx: dict[str, Any]
+) -> None:
+    account = await _account(client, world)
     crc = await client.get(f"/webhooks/x/{account}", params={"crc_token": "abc"})
     assert crc.status == 200 and crc.content_type == "application/json"
     assert (await crc.json())["response_token"].startswith("sha256=")
@@ -81,12 +87,7 @@ async def test_a_dm_and_a_mention_of_one_person_are_two_conversations(
 ) -> None:
     """Jane mentions the brand in public and writes a DM: two tickets, and the answer to her DM
     goes out as a DM (never as a public reply quoting a private message)."""
-    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
-        "brand_id": str(world.brand.id), "channel": "x", "name": "@acme",
-        "queue_id": str(world.queue.id),
-        "credentials": {"consumer_secret": SECRET, "user_id": "2244994945", "access_token": "XTOKEN"},
-    })  # fmt: skip
-    account = (await resp.json())["id"]
+    account = await _account(client, world)
     assert (await _post(client, account, fixture("x/mention.json")))["stored"] == 1
     assert (await _post(client, account, fixture("x/dm.json")))["stored"] == 1
     rows = await pool.fetch("SELECT id, platform_conversation_id FROM tickets ORDER BY id")
@@ -107,12 +108,7 @@ async def test_a_dm_reply_carries_a_picture_a_public_reply_none(
     public thread, files are refused when the agent posts."""
     from tests.outbound.test_reply_files import PNG, form
 
-    resp = await client.post("/api/v1/channel-accounts", headers=world.auth("admin"), json={
-        "brand_id": str(world.brand.id), "channel": "x", "name": "@acme",
-        "queue_id": str(world.queue.id),
-        "credentials": {"consumer_secret": SECRET, "user_id": "2244994945", "access_token": "XTOKEN"},
-    })  # fmt: skip
-    account = (await resp.json())["id"]
+    account = await _account(client, world)
     assert (await _post(client, account, fixture("x/mention.json")))["stored"] == 1
     assert (await _post(client, account, fixture("x/dm.json")))["stored"] == 1
     mention, dm = [r["id"] for r in await pool.fetch("SELECT id FROM tickets ORDER BY id")]

@@ -61,22 +61,10 @@ async function drawRisk(box, state) {
   ]);
   const options = state.agentList.filter((a) => a.state !== "offline");
   const row = (ticket) => {
-    const pick = h("select", { "aria-label": `${t("reassign")} #${ticket.id}`, onchange: async (e) => {
-      if (!e.target.value) return;
-      try {
-        await api(`/tickets/${ticket.id}/assign`, { method: "POST", body: { agent_id: e.target.value } });
-        toast(`#${ticket.id} → ${e.target.selectedOptions[0].textContent}`);
-      } catch (err) { toast(err.message); e.target.value = ""; }
-    } }, h("option", { value: "" }, t("assign_to")),
-    ...options.map((a) => h("option", { value: a.id }, `${a.name} (${t(a.state)})`)));
-    const move = h("select", { "aria-label": `${t("transfer")} #${ticket.id}`, onchange: async (e) => {
-      if (!e.target.value) return;
-      try {
-        await api(`/tickets/${ticket.id}/transfer`, { method: "POST", body: { queue_id: e.target.value } });
-        toast(`#${ticket.id} → ${e.target.selectedOptions[0].textContent}`);
-      } catch (err) { toast(err.message); e.target.value = ""; }
-    } }, h("option", { value: "" }, t("transfer_to")),
-    ...state.queueList.filter((q) => q.key !== ticket.queue_id).map((q) => h("option", { value: q.key }, q.name)));
+    const pick = moveMenu(ticket, "reassign", "assign_to", "assign", "agent_id",
+      options.map((a) => [a.id, `${a.name} (${t(a.state)})`]));
+    const move = moveMenu(ticket, "transfer", "transfer_to", "transfer", "queue_id",
+      state.queueList.filter((q) => q.key !== ticket.queue_id).map((q) => [q.key, q.name]));
     return h("tr", { dataset: { ticket: ticket.id } },
       h("td", {}, h("a", { href: `#/ticket/${ticket.id}` }, `#${ticket.id}`)),
       h("td", {}, ticket.contact.name || "—"),
@@ -89,6 +77,18 @@ async function drawRisk(box, state) {
   const waits = waiting.flatMap((w) => w.items);
   box.heading.textContent = `${t("waiting")} (${waits.length})`;
   box.fill(list(waits), h("h2", { id: "r-h" }, `${t("at_risk")} (${risk.items.length})`), list(risk.items));
+}
+
+// A menu that moves a ticket when a choice is made (two clicks: the menu, the choice):
+// POST /tickets/{id}/{action} with {field: the choice}.
+function moveMenu(ticket, label, prompt, action, field, choices) {
+  return h("select", { "aria-label": `${t(label)} #${ticket.id}`, onchange: async (e) => {
+    if (!e.target.value) return;
+    try {
+      await api(`/tickets/${ticket.id}/${action}`, { method: "POST", body: { [field]: e.target.value } });
+      toast(`#${ticket.id} → ${e.target.selectedOptions[0].textContent}`);
+    } catch (err) { toast(err.message); e.target.value = ""; }
+  } }, h("option", { value: "" }, t(prompt)), ...choices.map(([value, text]) => h("option", { value }, text)));
 }
 
 async function drawAgents(box, state) {
